@@ -1,0 +1,90 @@
+"""API plumbing shared by every app: consistent JSON errors, the 409 conflict, and the
+router each app's ``api.py`` registers on. Auth and permissions: ``apps.core.api_auth``."""
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions, routers, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from apps.core.api_auth import IsPortalUser, Pagination, RolePermission, ServiceTokenAuthentication, role_permission
+
+__all__ = [
+    "Conflict", "IsPortalUser", "Pagination", "RolePermission", "ServiceTokenAuthentication", "build_router",
+    "exception_handler", "role_permission",
+]
+
+
+class ServiceTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.core.api_auth.ServiceTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "A service account token (ctop_...)."}
+
+
+class Conflict(exceptions.APIException):
+    """409: the write lost a race (stale version) or clashes with existing data."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The resource was changed by someone else."
+    default_code = "conflict"
+
+    def __init__(self, detail=None, *, extra: dict | None = None):
+        super().__init__(detail)
+        self.extra = extra or {}
+
+
+def _validation_detail(exc: DjangoValidationError):
+    if hasattr(exc, "error_dict"):
+        return {field or "non_field_errors": [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
+    return {"non_field_errors": list(exc.messages)}
+
+
+def exception_handler(exc, context):
+    """DRF's handler plus: Django ValidationError -> 400 with field messages, Conflict -> 409
+    with its extra payload, and every error body carries a ``detail`` or field map."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_validation_detail(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, Conflict) and exc.extra:
+        response.data = {"detail": str(exc.detail), **exc.extra}
+    return response
+
+
+def build_router() -> routers.DefaultRouter:
+    """One router for /api/v1/: each app in PORTAL_APPS with an ``api`` module exposing
+    ``register(router)`` adds its viewsets."""
+    router = routers.DefaultRouter()
+    for app in settings.PORTAL_APPS:
+        module_name = f"{app}.api"
+        if find_spec(module_name) is None:
+            continue
+        module = import_module(module_name)
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(router)
+    return router
+
+
+def api_extra_urls() -> list:
+    """Non-viewset API paths an app exposes as ``API_URLS`` in its ``api`` module."""
+    patterns: list = []
+    for app in settings.PORTAL_APPS:
+        module_name = f"{app}.api"
+        if find_spec(module_name) is None:
+            continue
+        patterns.extend(getattr(import_module(module_name), "API_URLS", []))
+    return patterns

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from apps.core import selectors
+from apps.core.access import get_actor, get_visible_or_404, require_role
+from apps.core.roles import Role
+
+
+def portal_view(view):
+    """Signed in, with a portal role (person record or superuser). Service accounts use the API."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        actor = get_actor(request.user)
+        if not actor.is_authenticated or actor.is_service:
+            raise PermissionDenied("Your account is not linked to a person in the portal.")
+        request.actor = actor
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return "ok"
+
+
+def _check_cache() -> str:
+    cache.set("healthz", "1", 10)
+    if cache.get("healthz") != "1":
+        raise RuntimeError("cache did not return the value just written")
+    return "ok"
+
+
+def _check_broker() -> str:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return "eager"
+    from cto_portal.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+    return "ok"
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Database, cache and broker: 200 when all answer, 503 naming what failed."""
+    checks = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
+    results: dict[str, str] = {}
+    healthy = True
+    for name, check in checks.items():
+        try:
+            results[name] = check()
+        except Exception as exc:  # any failure of a dependency is a 503, not a 500
+            healthy = False
+            results[name] = f"error: {type(exc).__name__}"
+    return JsonResponse({"status": "ok" if healthy else "error", "checks": results}, status=200 if healthy else 503)
+
+
+@portal_view
+def audit(request):
+    require_role(request.actor, Role.CTO)
+    tab = request.GET.get("tab", "changes")
+    if tab == "reads":
+        qs = selectors.access_log_list(actor=request.actor)
+    else:
+        tab = "changes"
+        qs = selectors.change_log_list(actor=request.actor)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "core/audit.html", {"page": page, "tab": tab})
+
+
+@portal_view
+def syncrun_detail(request, pk: int):
+    run = get_visible_or_404(selectors.syncrun_list(actor=request.actor), pk=pk)
+    template = "includes/syncrun_progress.html" if request.headers.get("HX-Request") else "core/syncrun_detail.html"
+    return render(request, template, {"run": run})
+
+
+def csrf_failure(request, reason=""):
+    return render(request, "403_csrf.html", status=403)

@@ -1,0 +1,24 @@
+from django.contrib import admin
+
+from apps.org.models import Person, Team
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "lead", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+    raw_id_fields = ("lead",)
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ("full_name", "email", "role", "team", "manager", "location", "country", "is_active")
+    list_filter = ("role", "location", "is_active", "team")
+    search_fields = ("full_name", "email", "title")
+    raw_id_fields = ("manager", "user")
+    list_select_related = ("team", "manager")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # people who leave are deactivated, never deleted

@@ -1,0 +1,104 @@
+"""Shared fixtures. ``world`` is a small org with one person per role and a client per role;
+every app's tests and the access matrix build on it."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+from apps.core import services as core_services
+from apps.core.roles import Role
+from tests.factories import PersonFactory, TeamFactory, UserFactory
+
+ROLES = ("anonymous", "engineer", "tl", "em", "pm", "finance", "hr", "cto", "service")
+
+
+def _service_missing(what: str) -> None:
+    if settings.REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not configured or not reachable.")
+    pytest.skip(f"{what} not configured")
+
+
+@pytest.fixture
+def require_redis():
+    """Skip without REDIS_URL; fail instead under REQUIRE_SERVICES=1."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        _service_missing("Redis (REDIS_URL)")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception:
+        _service_missing(f"Redis at {url}")
+    return url
+
+
+@pytest.fixture
+def require_postgres(db):
+    if connection.vendor != "postgresql":
+        _service_missing("PostgreSQL (DATABASE_URL)")
+
+
+@dataclass
+class World:
+    people: dict = field(default_factory=dict)
+    users: dict = field(default_factory=dict)
+    teams: dict = field(default_factory=dict)
+    token: str = ""
+    service_account: object = None
+
+    def client(self, role: str) -> Client:
+        """A test client signed in as ``role`` (session), or carrying the service token."""
+        if role == "anonymous":
+            return Client()
+        if role == "service":
+            return Client(HTTP_AUTHORIZATION=f"Bearer {self.token}")
+        c = Client()
+        c.force_login(self.users[role])
+        return c
+
+    def __getattr__(self, name):
+        people = self.__dict__.get("people", {})
+        if name in people:
+            return people[name]
+        raise AttributeError(name)
+
+
+@pytest.fixture
+def world(db) -> World:
+    """CTO -> EM -> TL -> engineer, plus a second chain (em2 -> tl2 -> engineer2) the first EM
+    does not manage, a PM, finance and HR. Each role has a login."""
+    w = World()
+    w.teams["alpha"] = TeamFactory(name="Alpha", slug="alpha")
+    w.teams["beta"] = TeamFactory(name="Beta", slug="beta")
+    w.teams["data"] = TeamFactory(name="Data", slug="data", kind="data")
+
+    def make(key, role, manager=None, team="alpha", login=True, **extra):
+        user = UserFactory(username=key) if login else None
+        person = PersonFactory(full_name=f"{key.title()} Person", email=f"{key}@example.com", role=role,
+                               manager=manager, team=w.teams[team] if team else None, user=user, **extra)
+        w.people[key] = person
+        if user:
+            w.users[key] = user
+        return person
+
+    cto = make("cto", Role.CTO, team=None)
+    em = make("em", Role.EM, cto)
+    tl = make("tl", Role.TL, em)
+    make("engineer", Role.ENGINEER, tl, location="remote")
+    em2 = make("em2", Role.EM, cto, team="beta")
+    tl2 = make("tl2", Role.TL, em2, team="beta")
+    make("engineer2", Role.ENGINEER, tl2, team="beta")
+    make("pm", Role.PM, cto, team="data")
+    make("finance", Role.FINANCE, cto, team=None)
+    make("hr", Role.HR, cto, team=None)
+    w.teams["alpha"].lead = tl
+    w.teams["alpha"].save()
+    w.service_account = core_services.service_account_create(name="test-tool", role=Role.SERVICE)
+    _, w.token = core_services.api_token_issue(service_account=w.service_account, name="tests")
+    return w
