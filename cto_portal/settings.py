@@ -143,10 +143,15 @@ TEMPLATES = [
 ]
 
 # Database -------------------------------------------------------------------------------
+_database_url = env_url("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 try:
-    DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+    DATABASES = {"default": environ.Env.db_url_config(_database_url)}
+    if not DATABASES["default"].get("ENGINE"):
+        raise ValueError("unknown scheme")
 except Exception as exc:  # django-environ raises assorted errors for a bad URL
-    raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
+    raise ImproperlyConfigured(
+        f"DATABASE_URL is malformed ({exc}); expected postgres://user@host:5432/name or sqlite:///path."
+    ) from None
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -163,7 +168,9 @@ else:
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None or env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Eager (in-process) without a broker, and inside the test process: tests that need a real
+# worker start one (tests/integration) and send to Redis explicitly.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", REDIS_URL is None or TESTING)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -304,3 +311,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+if TESTING:
+    # A fast hasher keeps fixtures with a login per role cheap; never used outside tests.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
