@@ -7,5 +7,8 @@ def portal(request) -> dict:
     nav = items_for(actor.role)
     path = request.path
     for item in nav:
-        item["active"] = item["url"] != "/" and path.startswith(item["url"])
+        for link in item.get("children", [item]):
+            link["active"] = link["url"] != "/" and path.startswith(link["url"])
+        if "children" in item:
+            item["active"] = any(link["active"] for link in item["children"])
     return {"actor": actor, "nav_items": nav}

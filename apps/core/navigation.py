@@ -17,6 +17,7 @@ class NavItem:
     icon: str = "circle"
     roles: frozenset[str] | None = None  # None: every signed-in role
     order: int = 100
+    group: str = ""  # items sharing a group render as one dropdown, named after the group
 
 
 @lru_cache(maxsize=1)
@@ -31,9 +32,11 @@ def all_items() -> tuple[NavItem, ...]:
 
 
 def items_for(role: str | None) -> list[dict]:
+    """Top-level entries for a role: plain links, or dropdowns ({"label", "children": [...]})."""
     if role is None:
         return []
-    visible = []
+    entries: list[dict] = []
+    groups: dict[str, dict] = {}
     for item in all_items():
         if item.roles is not None and role not in item.roles:
             continue
@@ -41,5 +44,12 @@ def items_for(role: str | None) -> list[dict]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        visible.append({"label": item.label, "url": url, "icon": item.icon})
-    return visible
+        link = {"label": item.label, "url": url, "icon": item.icon}
+        if not item.group:
+            entries.append(link)
+            continue
+        if item.group not in groups:
+            groups[item.group] = {"label": item.group, "icon": item.icon, "children": []}
+            entries.append(groups[item.group])
+        groups[item.group]["children"].append(link)
+    return entries

@@ -43,3 +43,10 @@ def login(page, base_url: str, username: str, password: str = "pw-for-tests-1") 
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/")
+
+
+def open_menu(page, group: str, item: str) -> None:
+    """Click a navigation dropdown, then one of its links."""
+    page.get_by_test_id("main-nav").get_by_role("button", name=group).click()
+    page.get_by_role("link", name=item).click()
+    page.wait_for_load_state()

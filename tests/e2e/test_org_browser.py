@@ -1,20 +1,20 @@
 import pytest
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, open_menu
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_cto_sees_direct_reports_and_org_chart(page, live_server, world):
     login(page, live_server.url, "cto")
-    page.get_by_role("link", name="Direct reports").click()
+    open_menu(page, "Org", "Direct reports")
     table = page.get_by_test_id("direct-reports")
     rows = table.locator("tbody tr")
     assert rows.count() == 5
     assert "Em Person" in rows.nth(0).inner_text()
     assert rows.nth(0).locator("td").last.inner_text().strip() == "2"  # TL + engineer below
 
-    page.get_by_role("link", name="Org chart").click()
+    open_menu(page, "Org", "Org chart")
     chart = page.get_by_test_id("org-chart")
     assert chart.get_by_role("link", name="Cto Person").is_visible()
     em = chart.get_by_role("link", name="Em Person", exact=True)
@@ -29,7 +29,7 @@ def test_cto_sees_direct_reports_and_org_chart(page, live_server, world):
 
 def test_engineer_is_refused_the_people_crud(page, live_server, world):
     login(page, live_server.url, "engineer")
-    page.get_by_role("link", name="People").click()
+    open_menu(page, "Org", "People")
     assert page.get_by_test_id("person-create").count() == 0
     response = page.goto(f"{live_server.url}/org/people/new/")
     assert response.status == 403
@@ -57,8 +57,11 @@ def test_phone_width_has_a_collapsed_menu(browser, live_server, world):
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     login(page, live_server.url, "cto")
-    people = page.get_by_role("link", name="People")
-    assert not people.is_visible()
+    org = page.get_by_role("button", name="Org")
+    assert not org.is_visible()
     page.get_by_role("button", name="Toggle navigation").click()
-    people.wait_for(state="visible")
+    org.wait_for(state="visible")
+    org.click()
+    page.get_by_role("link", name="People").click()
+    page.wait_for_url("**/org/people/")
     context.close()
