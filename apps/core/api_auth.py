@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
-from rest_framework import exceptions, pagination, permissions
+from rest_framework import exceptions, pagination, permissions, throttling
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from apps.core.access import get_actor
@@ -92,3 +92,20 @@ class Pagination(pagination.PageNumberPagination):
     max_page_size = 500
 
 
+
+
+class TokenRateThrottle(throttling.SimpleRateThrottle):
+    """A request budget per API token (per user for browser sessions), counted in the cache —
+    Redis in production, so every gunicorn worker shares the count."""
+
+    scope = "token"
+
+    def get_cache_key(self, request, view):
+        token = getattr(request, "auth", None)
+        if isinstance(token, ApiToken):
+            ident = f"t{token.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"u{request.user.pk}"
+        else:
+            ident = f"a{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
