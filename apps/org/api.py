@@ -30,7 +30,7 @@ class TeamSerializer(serializers.ModelSerializer):
 class PersonSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all(), allow_null=True, required=False)
     manager = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all(), allow_null=True, required=False)
-    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
+    team_name = serializers.CharField(source="team.name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Person
@@ -46,10 +46,10 @@ class DirectReportSerializer(serializers.Serializer):
     full_name = serializers.CharField(source="person.full_name")
     role = serializers.CharField(source="person.role")
     title = serializers.CharField(source="person.title")
-    team = serializers.CharField(source="person.team.name", default=None)
+    team = serializers.CharField(source="person.team.name", default=None, allow_null=True)
     location = serializers.CharField(source="person.location")
     country = serializers.CharField(source="person.country")
-    start_date = serializers.DateField(source="person.start_date")
+    start_date = serializers.DateField(source="person.start_date", allow_null=True)
     headcount = serializers.IntegerField()
 
 
