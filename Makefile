@@ -30,6 +30,7 @@ bench: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check apps cto_portal tests bench
+	$(VENV)/bin/bandit -q -r apps cto_portal --severity-level medium
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
 worker: $(VENV)/.installed

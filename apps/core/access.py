@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
@@ -33,7 +33,7 @@ class Actor:
 
     user: Any = None
     role: str | None = None
-    person: "Person | None" = None
+    person: Person | None = None
     service_account: Any = None
     _manager_map: dict[int, int | None] | None = field(default=None, repr=False)
 
@@ -117,7 +117,7 @@ class Actor:
     def can_view_audit(self) -> bool:
         return self.is_cto
 
-    def can_see_person(self, person: "Person") -> bool:
+    def can_see_person(self, person: Person) -> bool:
         """The directory is open to everyone signed in; people who left only to CTO/HR
         and their former managers."""
         if not self.is_authenticated:

@@ -1,11 +1,11 @@
 """REST API for the org: teams, people, direct reports and the current user."""
 from __future__ import annotations
 
+from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
-from django.urls import path
 
 from apps.core.access import get_actor
 from apps.core.api import IsPortalUser, role_permission

@@ -74,7 +74,7 @@ def team_members(*, actor: Actor, team: Team) -> QuerySet[Person]:
 @dataclass
 class OrgNode:
     person: Person
-    children: list["OrgNode"] = field(default_factory=list)
+    children: list[OrgNode] = field(default_factory=list)
     headcount: int = 0  # everyone below, direct and indirect
 
 

@@ -16,7 +16,7 @@ from django.utils.dateparse import parse_date
 from django.utils.text import slugify
 
 from apps.core.access import Actor
-from apps.core.roles import PERSON_ROLES, Role
+from apps.core.roles import PERSON_ROLES
 from apps.org.models import Person, Team
 
 PERSON_FIELDS = (
@@ -227,7 +227,7 @@ def people_import_parse(content: str) -> tuple[list[_Row], list[str]]:
             continue  # a blank line
         row_errors: list[str] = []
 
-        def bad(column: str, message: str) -> None:
+        def bad(column: str, message: str, number: int = number, row_errors: list[str] = row_errors) -> None:
             row_errors.append(f"Row {number}, column '{column}': {message}")
 
         email = values.get("email", "").lower()

@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from apps.core.models import AccessLog
 from apps.core import services
+from apps.core.models import AccessLog
 
 
 @pytest.mark.django_db

@@ -1,8 +1,8 @@
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 

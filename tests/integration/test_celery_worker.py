@@ -2,8 +2,8 @@
 SyncRun says so. Skipped without the services; fails under REQUIRE_SERVICES=1."""
 import pytest
 
-from apps.core.models import SyncRun
 from apps.core import services as core_services
+from apps.core.models import SyncRun
 from apps.org.models import Person
 from apps.org.tasks import PEOPLE_IMPORT
 from cto_portal.celery import app

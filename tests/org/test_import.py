@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from apps.core.access import get_actor
 from apps.core.models import SyncRun

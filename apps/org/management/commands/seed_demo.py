@@ -167,6 +167,6 @@ class Command(BaseCommand):
         active = Person.objects.filter(is_active=True).count()
         self.stdout.write(self.style.SUCCESS(f"Demo organisation ready: {active} active people in {len(teams)} teams."))
         if not quiet:
-            self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+            self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
             for login, role, name in logins:
                 self.stdout.write(f"  {login:<10} {role:<9} {name}")
