@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from apps.core.access import get_actor
 from apps.core.api import Conflict, IsPortalUser
 from apps.core.markdown import render_markdown
-from apps.core.roles import PERSON_ROLES
 from apps.org.models import Person, Team
 from apps.security import selectors, services
 from apps.security.access import is_participant, is_security_manager
@@ -228,7 +227,8 @@ class AmaQuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
 class BulletinSerializer(serializers.ModelSerializer):
     body_html = serializers.SerializerMethodField()
     audience_teams = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all(), many=True, required=False)
-    audience_roles = serializers.ListField(child=serializers.ChoiceField(choices=PERSON_ROLES), required=False)
+    audience_roles = serializers.ListField(child=serializers.CharField(max_length=16), required=False,
+                                           help_text="Role codes (engineer, tl, em, pm, cto, finance, hr); empty = every role.")
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.MEDIUM)
     acknowledged = serializers.BooleanField(read_only=True)
     ack_count = serializers.IntegerField(read_only=True)
@@ -271,7 +271,8 @@ class BulletinViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 # -- Trainings --------------------------------------------------------------------------------------
 class TrainingSerializer(serializers.ModelSerializer):
     audience_teams = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all(), many=True, required=False)
-    audience_roles = serializers.ListField(child=serializers.ChoiceField(choices=PERSON_ROLES), required=False)
+    audience_roles = serializers.ListField(child=serializers.CharField(max_length=16), required=False,
+                                           help_text="Role codes (engineer, tl, em, pm, cto, finance, hr); empty = every role.")
     session_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -317,7 +318,7 @@ class TrainingSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
     filterset_fields = ["training"]
 
     def get_queryset(self):
-        return TrainingSession.objects.select_related("training").order_by("-held_on", "-id")
+        return selectors.training_session_list(actor=_actor(self.request))
 
     def perform_create(self, serializer):
         serializer.instance = services.training_session_create(actor=_actor(self.request), **serializer.validated_data)

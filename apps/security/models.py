@@ -51,6 +51,9 @@ class AmaAttendance(models.Model):
         ordering = ["session", "person__full_name"]
         constraints = [models.UniqueConstraint(fields=["session", "person"], name="ama_attendance_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.person} attended {self.session}"
+
 
 class AmaQuestion(TimeStampedModel):
     class Status(models.TextChoices):
@@ -94,6 +97,9 @@ class AmaVote(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["question", "person"], name="ama_vote_one_per_person")]
 
+    def __str__(self) -> str:
+        return f"vote #{self.pk} on question #{self.question_id}"
+
 
 # -- Bulletins ---------------------------------------------------------------------------------
 class Severity(models.TextChoices):
@@ -136,6 +142,9 @@ class BulletinAcknowledgement(models.Model):
     class Meta:
         ordering = ["acknowledged_at"]
         constraints = [models.UniqueConstraint(fields=["bulletin", "person"], name="bulletin_ack_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.person} acknowledged {self.bulletin}"
 
 
 # -- Trainings -------------------------------------------------------------------------------
@@ -197,6 +206,9 @@ class TrainingAttendance(models.Model):
                                    name="training_attendance_score_lte_100"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.person} at {self.session}"
+
 
 class TrainingStatus(models.Model):
     """Who is due or overdue for a training; recomputed nightly (``training_status_refresh``)."""
@@ -216,6 +228,9 @@ class TrainingStatus(models.Model):
     class Meta:
         ordering = ["due_on"]
         constraints = [models.UniqueConstraint(fields=["training", "person"], name="training_status_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.training} {self.state} (due {self.due_on})"
 
 
 # -- Reminders (idempotency ledger) ------------------------------------------------------------
@@ -239,6 +254,9 @@ class Reminder(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "object_id", "person", "period"], name="reminder_once_per_period")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reminder to {self.person} ({self.period})"
 
 
 # -- ISO 27001 ---------------------------------------------------------------------------------

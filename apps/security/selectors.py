@@ -19,6 +19,7 @@ from apps.security.models import (
     Control,
     EvidenceItem,
     Training,
+    TrainingSession,
     TrainingStatus,
 )
 from apps.security.services import audience_people
@@ -155,6 +156,17 @@ def training_list(*, actor: Actor) -> QuerySet[Training]:
 
 def training_get(*, actor: Actor, pk: int) -> Training:
     return get_visible_or_404(training_list(actor=actor), pk=pk)
+
+
+def training_session_list(*, actor: Actor) -> QuerySet[TrainingSession]:
+    """Sessions and their attendance are run by security managers only."""
+    if not is_security_manager(actor):
+        return TrainingSession.objects.none()
+    return TrainingSession.objects.select_related("training").order_by("-held_on", "-id")
+
+
+def training_session_get(*, actor: Actor, pk: int) -> TrainingSession:
+    return get_visible_or_404(training_session_list(actor=actor), pk=pk)
 
 
 def my_training_statuses(*, actor: Actor) -> QuerySet[TrainingStatus]:

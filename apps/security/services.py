@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import calendar
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -26,7 +26,7 @@ from apps.security.forms import (
     TrainingForm,
     TrainingSessionForm,
 )
-from apps.security.models import AmaAttendance, AmaQuestion, Control, TrainingSession
+from apps.security.models import AmaAttendance, AmaQuestion, Control
 
 
 def _require_manager(request) -> None:
@@ -304,10 +304,7 @@ def training_session_create(request, pk: int):
 @portal_view
 def training_attendance(request, pk: int):
     _require_manager(request)
-    try:
-        session = TrainingSession.objects.select_related("training").get(pk=pk)
-    except TrainingSession.DoesNotExist:
-        raise Http404("No training session matches the given query.") from None
+    session = selectors.training_session_get(actor=request.actor, pk=pk)
     form = TrainingAttendanceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

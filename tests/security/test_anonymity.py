@@ -94,7 +94,7 @@ def test_anonymous_question_stays_unlinked_after_moderation_votes_and_answer(wor
 
     _assert_no_link_except_vote = [m for m, _, _ in _rows_about_question(question)]
     assert sorted(m.__name__ for m in _assert_no_link_except_vote) == ["AmaQuestion", "AmaVote"]
-    for model, row, text in _rows_about_question(question):
+    for _model, row, text in _rows_about_question(question):
         assert asker.pk not in [row.get("asker_id"), row.get("person_id")]
         assert asker.full_name not in text
 

@@ -70,6 +70,8 @@ def test_bulletin_without_acknowledgement_cannot_be_acknowledged(world):
         ({"title": "T", "body": "B", "requires_ack": False, "audience_teams": ["nope"]},
          {"audience_teams": ["Object with slug=nope does not exist."]}),
         ({"title": "", "body": "B", "requires_ack": False}, {"title": ["This field may not be blank."]}),
+        ({"title": "T", "body": "B", "requires_ack": False, "audience_roles": ["pope", "service"]},
+         {"audience_roles": ["Unknown role(s): pope, service."]}),
     ],
 )
 def test_bad_bulletins_get_clear_errors(world, payload, expected):

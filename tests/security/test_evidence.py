@@ -3,8 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -13,7 +12,6 @@ from django.utils import timezone
 
 from apps.security import services, tasks
 from apps.security.models import (
-    AmaSession,
     Bulletin,
     BulletinAcknowledgement,
     Control,
@@ -26,7 +24,7 @@ JSON = "application/json"
 
 
 def _utc(*args) -> datetime:
-    return datetime(*args, tzinfo=dt_timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def test_annex_a_controls_are_loaded_as_data(db):

@@ -1,7 +1,6 @@
 """The pages' forms call the same services as the API."""
 from __future__ import annotations
 
-
 from django.core.management import call_command
 from django.urls import reverse
 
