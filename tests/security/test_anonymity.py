@@ -110,6 +110,32 @@ def test_anonymous_question_stays_unlinked_after_moderation_votes_and_answer(wor
     assert asker.full_name not in page
 
 
+def _snapshot() -> dict:
+    return {
+        model._meta.label: {row["pk"] if "pk" in row else json.dumps(row, default=str): json.dumps(row, default=str)
+                            for row in model.objects.all().values("pk", *[f.attname for f in model._meta.concrete_fields])}
+        for model in apps.get_models(include_auto_created=True)
+    }
+
+
+def test_submitting_an_anonymous_question_writes_only_the_question_row(world):
+    """Diff every table before and after the request: the one new row is the question."""
+    session = helpers.ama_session(world)
+    client = world.client("engineer")
+    client.get(reverse("security:ama-detail", args=[session.pk]))  # settle the session row
+    before = _snapshot()
+
+    client.post(reverse("security:question-ask", args=[session.pk]), {"body": BODY, "anonymous": "on"})
+
+    after = _snapshot()
+    changes = {label: sorted(set(after[label].items()) ^ set(before[label].items())) for label in after}
+    changed = {label: rows for label, rows in changes.items() if rows}
+    question = AmaQuestion.objects.get(body=BODY)
+    assert list(changed) == ["security.AmaQuestion"]
+    assert [pk for pk, _ in changed["security.AmaQuestion"]] == [question.pk]
+    assert question.asker_id is None
+
+
 def test_named_question_keeps_its_asker(world):
     session = helpers.ama_session(world)
     response = world.client("engineer").post(reverse("api:ama-question-list"),
