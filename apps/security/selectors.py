@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -107,6 +107,15 @@ def _in_audience(obj, person: Person) -> bool:
     if team_ids and person.team_id not in team_ids:
         return False
     return not obj.audience_roles or person.role in obj.audience_roles
+
+
+def bulletins_to_acknowledge(*, actor: Actor) -> list[Bulletin]:
+    """Bulletins addressed to the actor that ask for an acknowledgement they have not given
+    (managers see every bulletin, but only their own audience counts here)."""
+    if actor.person is None:
+        return []
+    return [b for b in bulletin_list(actor=actor).filter(requires_ack=True)
+            if not b.acknowledged and _in_audience(b, actor.person)]
 
 
 def bulletin_get(*, actor: Actor, pk: int) -> Bulletin:
@@ -238,3 +247,32 @@ def evidence_get(*, actor: Actor, pk: int) -> EvidenceItem:
 
 def security_team_leads() -> QuerySet[Person]:
     return Person.objects.filter(is_active=True, team__kind=Team.Kind.SECURITY, role="tl")
+
+
+@dataclass
+class SecuritySummary:
+    """What the dashboard shows about security for one person (and for managers, the org)."""
+
+    bulletins_to_acknowledge: int
+    trainings_due: int
+    trainings_overdue: int
+    next_ama: AmaSession | None
+    questions_pending: int | None  # managers only
+    evidence_expiring: int | None  # managers only: within 30 days or expired
+
+
+def security_summary(*, actor: Actor, today: date | None = None) -> SecuritySummary:
+    """For the dashboard app (reads only through this selector)."""
+    today = today or timezone.localdate()
+    to_ack = len(bulletins_to_acknowledge(actor=actor))
+    states = list(my_training_statuses(actor=actor).values_list("state", flat=True))
+    manager = is_security_manager(actor)
+    return SecuritySummary(
+        bulletins_to_acknowledge=to_ack,
+        trainings_due=states.count(TrainingStatus.State.DUE),
+        trainings_overdue=states.count(TrainingStatus.State.OVERDUE),
+        next_ama=ama_session_list(actor=actor).filter(starts_at__gte=timezone.now()).order_by("starts_at").first(),
+        questions_pending=AmaQuestion.objects.filter(status=AmaQuestion.Status.PENDING).count() if manager else None,
+        evidence_expiring=EvidenceItem.objects.filter(
+            expires_on__isnull=False, expires_on__lte=today + timedelta(days=30)).count() if manager else None,
+    )

@@ -42,10 +42,9 @@ def _errors(exc: ValidationError) -> str:
 @portal_view
 def home(request):
     actor = request.actor
-    bulletins = [b for b in selectors.bulletin_list(actor=actor)[:20] if b.requires_ack and not b.acknowledged]
     upcoming = selectors.ama_session_list(actor=actor).filter(starts_at__gte=timezone.now()).order_by("starts_at")[:3]
     return render(request, "security/home.html", {
-        "pending_bulletins": bulletins if actor.person else [],
+        "pending_bulletins": selectors.bulletins_to_acknowledge(actor=actor),
         "statuses": selectors.my_training_statuses(actor=actor),
         "upcoming": upcoming,
         "faq": selectors.faq_list(actor=actor)[:5],

@@ -85,3 +85,25 @@ def test_seed_demo_is_idempotent(db, settings):
                                         EvidenceItem)] == counts
     assert counts[0] == 4 and counts[1] == 4 and counts[3] == 3
     assert EvidenceItem.objects.filter(controls__code="6.3").count() >= 9
+
+
+def test_security_summary_for_the_dashboard(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.security import selectors, services
+
+    session = helpers.ama_session(world, days=3)
+    services.ama_question_submit(actor=helpers.actor(world, "engineer"), session=session, body="Q?", anonymous=True)
+    helpers.bulletin(world)
+    helpers.bulletin(world, title="Beta only", teams=[world.teams["beta"]])
+    helpers.training(world, first_due_on=timezone.localdate() - timedelta(days=1))
+    services.training_status_refresh()
+
+    mine = selectors.security_summary(actor=helpers.actor(world, "engineer"))
+    assert (mine.bulletins_to_acknowledge, mine.trainings_due, mine.trainings_overdue) == (1, 0, 1)
+    assert mine.next_ama == session
+    assert (mine.questions_pending, mine.evidence_expiring) == (None, None)
+    boss = selectors.security_summary(actor=helpers.actor(world, "cto"))
+    assert (boss.bulletins_to_acknowledge, boss.questions_pending, boss.evidence_expiring) == (1, 1, 0)
