@@ -118,6 +118,18 @@ def bulletins_to_acknowledge(*, actor: Actor) -> list[Bulletin]:
             if not b.acknowledged and _in_audience(b, actor.person)]
 
 
+def bulletin_audience_sizes(bulletins) -> dict[int, int]:
+    """Audience size per bulletin in one query over active people (bulletins must have
+    their audience teams prefetched, as ``bulletin_list`` does)."""
+    people = list(Person.objects.filter(is_active=True).values_list("team_id", "role"))
+    sizes: dict[int, int] = {}
+    for b in bulletins:
+        team_ids = {t.pk for t in b.audience_teams.all()}
+        sizes[b.pk] = sum(1 for team_id, role in people
+                          if (not team_ids or team_id in team_ids) and (not b.audience_roles or role in b.audience_roles))
+    return sizes
+
+
 def bulletin_get(*, actor: Actor, pk: int) -> Bulletin:
     return get_visible_or_404(bulletin_list(actor=actor), pk=pk)
 

@@ -202,7 +202,13 @@ def faq(request):
 @portal_view
 def bulletin_list(request):
     page = Paginator(selectors.bulletin_list(actor=request.actor), 25).get_page(request.GET.get("page"))
-    return render(request, "security/bulletin_list.html", {"page": page, "is_manager": is_security_manager(request.actor)})
+    manager = is_security_manager(request.actor)
+    if manager:
+        sizes = selectors.bulletin_audience_sizes(page.object_list)
+        for b in page.object_list:
+            b.audience_size = sizes[b.pk]
+            b.ack_percent = round(b.ack_count * 100 / b.audience_size) if b.audience_size else 0
+    return render(request, "security/bulletin_list.html", {"page": page, "is_manager": manager})
 
 
 @portal_view

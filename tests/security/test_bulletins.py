@@ -125,3 +125,10 @@ def test_iso_week_period_across_the_year_boundary():
     assert services._iso_week(date(2026, 12, 31)) == "2026-W53"
     assert services._iso_week(date(2027, 1, 1)) == "2026-W53"
     assert services._iso_week(date(2027, 1, 4)) == "2027-W01"
+
+
+def test_manager_list_shows_acknowledged_of_audience(world):
+    bulletin = helpers.bulletin(world, teams=[world.teams["alpha"]])
+    services.bulletin_acknowledge(actor=helpers.actor(world, "tl"), bulletin=bulletin)
+    page = world.client("cto").get(reverse("security:bulletin-list")).content.decode()
+    assert "1 / 3 (33%)" in page
