@@ -60,6 +60,10 @@ class QuestionPermission(ManagerWrites):
     open_actions = frozenset({"create", "vote"})
 
 
+class SessionPermission(ManagerWrites):
+    open_actions = frozenset({"check_in"})
+
+
 class BulletinPermission(ManagerWrites):
     open_actions = frozenset({"acknowledge"})
 
@@ -89,7 +93,7 @@ class AttendanceInputSerializer(serializers.Serializer):
 class AmaSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                         mixins.UpdateModelMixin, viewsets.GenericViewSet):
     serializer_class = AmaSessionSerializer
-    permission_classes = [ManagerWrites]
+    permission_classes = [SessionPermission]
     ordering_fields = ["starts_at"]
     search_fields = ["title"]
 
@@ -112,6 +116,15 @@ class AmaSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         data.is_valid(raise_exception=True)
         added = services.ama_attendance_record(actor=_actor(request), session=session, people=data.validated_data["people"])
         return Response({"added": added})
+
+
+    @extend_schema(request=None, responses={200: OpenApiResponse(description="{session, person, recorded_at}"), **ERRORS})
+    @action(detail=True, methods=["post"], url_path="check-in")
+    def check_in(self, request, pk=None):
+        """Record your own attendance (from 15 minutes before the start to a week after)."""
+        attendance = services.ama_attendance_check_in(actor=_actor(request), session=self.get_object())
+        return Response({"session": attendance.session_id, "person": attendance.person_id,
+                         "recorded_at": attendance.recorded_at})
 
 
 class AmaQuestionSerializer(serializers.ModelSerializer):

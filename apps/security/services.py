@@ -161,6 +161,26 @@ def ama_attendance_record(*, actor: Actor, session: AmaSession, people: Iterable
     return len(new)
 
 
+CHECK_IN_OPENS = timedelta(minutes=15)
+CHECK_IN_CLOSES = timedelta(days=7)
+
+
+@transaction.atomic
+def ama_attendance_check_in(*, actor: Actor, session: AmaSession, now: datetime | None = None) -> AmaAttendance:
+    """A participant records their own attendance, from 15 minutes before the start until a
+    week after. Idempotent: checking in twice keeps one row."""
+    _require_participant(actor)
+    now = now or timezone.now()
+    if now < session.starts_at - CHECK_IN_OPENS:
+        raise ValidationError({"session": "Check-in opens 15 minutes before the session starts."})
+    if now > session.starts_at + CHECK_IN_CLOSES:
+        raise ValidationError({"session": "Check-in closed a week after the session."})
+    attendance, _ = AmaAttendance.objects.get_or_create(session=session, person=actor.person)
+    _awareness_evidence(source="ama_session", obj=session, title=f"AMA held: {session.title}",
+                        collected_on=timezone.localdate(session.starts_at), owner=session.host)
+    return attendance
+
+
 @transaction.atomic
 def ama_question_submit(*, actor: Actor, session: AmaSession, body: str, anonymous: bool) -> AmaQuestion:
     """Ask a question. Anonymous questions keep no link to the asker: ``asker`` stays NULL,

@@ -10,6 +10,7 @@ urlpatterns = [
     path("ama/<int:pk>/", views.ama_detail, name="ama-detail"),
     path("ama/<int:pk>/edit/", views.ama_edit, name="ama-edit"),
     path("ama/<int:pk>/attendance/", views.ama_attendance, name="ama-attendance"),
+    path("ama/<int:pk>/check-in/", views.ama_check_in, name="ama-check-in"),
     path("ama/<int:pk>/ask/", views.question_ask, name="question-ask"),
     path("questions/<int:pk>/vote/", views.question_vote, name="question-vote"),
     path("questions/<int:pk>/moderate/", views.question_moderate, name="question-moderate"),

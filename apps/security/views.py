@@ -107,6 +107,9 @@ def ama_detail(request, pk: int):
         "status": status,
         "is_manager": manager,
         "can_ask": is_participant(actor) and session.is_open,
+        "can_check_in": is_participant(actor)
+        and session.starts_at - services.CHECK_IN_OPENS <= timezone.now() <= session.starts_at + services.CHECK_IN_CLOSES,
+        "checked_in": is_participant(actor) and AmaAttendance.objects.filter(session=session, person=actor.person).exists(),
         "form": QuestionForm(),
         "attendees": AmaAttendance.objects.filter(session=session).select_related("person").order_by("person__full_name")
         if manager else [],
@@ -128,6 +131,19 @@ def ama_attendance(request, pk: int):
             messages.success(request, f"{added} attendee(s) recorded.")
             return redirect(session)
     return render(request, "security/form.html", {"form": form, "title": f"Attendance: {session.title}"})
+
+
+@portal_view
+@require_POST
+def ama_check_in(request, pk: int):
+    session = selectors.ama_session_get(actor=request.actor, pk=pk)
+    try:
+        services.ama_attendance_check_in(actor=request.actor, session=session)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, "Thanks: your attendance is recorded.")
+    return redirect(session)
 
 
 @portal_view

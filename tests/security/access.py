@@ -41,6 +41,7 @@ def cases(world):
         Case("security:ama-detail", page(), kwargs={"pk": session.pk}),
         Case("security:ama-edit", page(allowed=MANAGERS), kwargs={"pk": session.pk}),
         Case("security:ama-attendance", page(allowed=MANAGERS), kwargs={"pk": session.pk}),
+        Case("security:ama-check-in", POST_ONLY, kwargs={"pk": session.pk}),
         Case("security:question-ask", POST_ONLY, kwargs={"pk": session.pk}),
         Case("security:question-vote", POST_ONLY, kwargs={"pk": question.pk}),
         Case("security:question-moderate", POST_ONLY, kwargs={"pk": question.pk}),
@@ -69,6 +70,8 @@ def cases(world):
         Case("api:ama-session-detail", api(), kwargs={"pk": session.pk}),
         Case("api:ama-session-list", manager_api_write, method="post", data={}),
         Case("api:ama-session-attendance", manager_api_write, kwargs={"pk": session.pk}, method="post", data={}),
+        # The session starts tomorrow: check-in is not open yet (400) for participants.
+        Case("api:ama-session-check-in", override(api(ok=400), service=403), kwargs={"pk": session.pk}, method="post"),
         Case("api:ama-question-list", api()),
         Case("api:ama-question-detail", api(), kwargs={"pk": question.pk}),
         Case("api:ama-question-list", override(api(ok=400), service=403), method="post", data={}),

@@ -188,3 +188,30 @@ def test_attendance_is_recorded_once_and_becomes_awareness_evidence(world):
     evidence = session.evidence
     assert evidence.source == "ama_session"
     assert list(evidence.controls.values_list("code", flat=True)) == ["6.3"]
+
+
+def test_self_check_in_window_and_idempotence(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    session = helpers.ama_session(world, days=0)  # starts now
+    client = world.client("pm")
+    url = reverse("api:ama-session-check-in", args=[session.pk])
+    assert client.post(url).status_code == 200
+    assert client.post(url).status_code == 200
+    assert list(session.attendances.values_list("person_id", flat=True)) == [world.pm.pk]
+    assert session.evidence.controls.get().code == "6.3"
+    page = client.get(reverse("security:ama-detail", args=[session.pk])).content.decode()
+    assert "Your attendance is recorded." in page
+
+    actor = helpers.actor(world, "engineer")
+    with pytest.raises(ValidationError) as early:
+        services.ama_attendance_check_in(actor=actor, session=session, now=session.starts_at - timedelta(minutes=16))
+    assert early.value.message_dict == {"session": ["Check-in opens 15 minutes before the session starts."]}
+    with pytest.raises(ValidationError) as late:
+        services.ama_attendance_check_in(actor=actor, session=session, now=session.starts_at + timedelta(days=8))
+    assert late.value.message_dict == {"session": ["Check-in closed a week after the session."]}
+    assert session.attendances.count() == 1
+    assert world.client("service").post(url).status_code == 403
+    assert timezone.now() >= session.starts_at
