@@ -89,12 +89,15 @@ def seed_demo(*, people: dict, teams: dict, stdout=None) -> None:
     for index, (body, anonymous, status, answer, in_faq) in enumerate(QUESTIONS):
         session = sessions[index % 3][0]
         asker = None if anonymous else engineers[index * 7 % len(engineers)]
-        question, _ = AmaQuestion.objects.get_or_create(
+        question, created = AmaQuestion.objects.get_or_create(
             session=session, body=body,
             defaults={"is_anonymous": anonymous, "asker": asker, "status": status, "answer": answer,
                       "answered_by": sec_tl if answer else None, "answered_at": session.starts_at if answer else None,
                       "in_faq": in_faq},
         )
+        if created:  # asked in the days before the session, not "now"
+            AmaQuestion.objects.filter(pk=question.pk).update(
+                created_at=session.starts_at - timedelta(days=2, hours=index), updated_at=session.starts_at)
         if status == "published":
             for voter in rng.sample(everyone, k=min(len(everyone), 3 + index * 2)):
                 AmaVote.objects.get_or_create(question=question, person=voter)
