@@ -1,0 +1,3 @@
+from apps.core.navigation import NavItem
+
+ITEMS = [NavItem("Security", "security:home", icon="shield-lock", order=50)]

@@ -1,0 +1,434 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from apps.core.forms import add_service_errors
+from apps.core.views import portal_view
+from apps.security import selectors, services
+from apps.security.access import is_participant, is_security_manager
+from apps.security.evidence_pack import evidence_pack_zip
+from apps.security.forms import (
+    AmaSessionForm,
+    AttendanceForm,
+    BulletinForm,
+    ControlForm,
+    EvidenceForm,
+    ModerateForm,
+    PeriodForm,
+    QuestionForm,
+    TrainingAttendanceForm,
+    TrainingForm,
+    TrainingSessionForm,
+)
+from apps.security.models import AmaAttendance, AmaQuestion, Control
+
+
+def _require_manager(request) -> None:
+    if not is_security_manager(request.actor):
+        raise PermissionDenied("Only the CTO and the security team's tech lead may use this page.")
+
+
+def _errors(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+# -- Overview ------------------------------------------------------------------------------------
+@portal_view
+def home(request):
+    actor = request.actor
+    upcoming = selectors.ama_session_list(actor=actor).filter(starts_at__gte=timezone.now()).order_by("starts_at")[:3]
+    return render(request, "security/home.html", {
+        "pending_bulletins": selectors.bulletins_to_acknowledge(actor=actor),
+        "statuses": selectors.my_training_statuses(actor=actor),
+        "upcoming": upcoming,
+        "faq": selectors.faq_list(actor=actor)[:5],
+        "is_manager": is_security_manager(actor),
+    })
+
+
+# -- AMA -----------------------------------------------------------------------------------------
+@portal_view
+def ama_list(request):
+    page = Paginator(selectors.ama_session_list(actor=request.actor), 25).get_page(request.GET.get("page"))
+    return render(request, "security/ama_list.html", {"page": page, "is_manager": is_security_manager(request.actor)})
+
+
+@portal_view
+def ama_create(request):
+    _require_manager(request)
+    form = AmaSessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.ama_session_create(actor=request.actor, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"AMA session {session.title} created.")
+            return redirect(session)
+    return render(request, "security/form.html", {"form": form, "title": "New AMA session"})
+
+
+@portal_view
+def ama_edit(request, pk: int):
+    _require_manager(request)
+    session = selectors.ama_session_get(actor=request.actor, pk=pk)
+    initial = {f: getattr(session, f) for f in ("title", "starts_at", "host", "description", "recording_url", "is_open")}
+    form = AmaSessionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.ama_session_update(actor=request.actor, session=session, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Session saved.")
+            return redirect(session)
+    return render(request, "security/form.html", {"form": form, "title": f"Edit {session.title}"})
+
+
+@portal_view
+def ama_detail(request, pk: int):
+    actor = request.actor
+    session = selectors.ama_session_get(actor=actor, pk=pk)
+    manager = is_security_manager(actor)
+    status = request.GET.get("status") if manager else None
+    if status not in AmaQuestion.Status.values:
+        status = AmaQuestion.Status.PUBLISHED if not manager else None
+    questions = selectors.ama_question_list(actor=actor, session=session, status=status)
+    return render(request, "security/ama_detail.html", {
+        "session": session,
+        "questions": questions,
+        "counts": selectors.ama_moderation_counts(session=session),
+        "status": status,
+        "is_manager": manager,
+        "can_ask": is_participant(actor) and session.is_open,
+        "can_check_in": is_participant(actor)
+        and session.starts_at - services.CHECK_IN_OPENS <= timezone.now() <= session.starts_at + services.CHECK_IN_CLOSES,
+        "checked_in": is_participant(actor) and AmaAttendance.objects.filter(session=session, person=actor.person).exists(),
+        "form": QuestionForm(),
+        "attendees": AmaAttendance.objects.filter(session=session).select_related("person").order_by("person__full_name")
+        if manager else [],
+    })
+
+
+@portal_view
+def ama_attendance(request, pk: int):
+    _require_manager(request)
+    session = selectors.ama_session_get(actor=request.actor, pk=pk)
+    form = AttendanceForm(request.POST or None, initial={
+        "people": list(AmaAttendance.objects.filter(session=session).values_list("person_id", flat=True))})
+    if request.method == "POST" and form.is_valid():
+        try:
+            added = services.ama_attendance_record(actor=request.actor, session=session, people=form.cleaned_data["people"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{added} attendee(s) recorded.")
+            return redirect(session)
+    return render(request, "security/form.html", {"form": form, "title": f"Attendance: {session.title}"})
+
+
+@portal_view
+@require_POST
+def ama_check_in(request, pk: int):
+    session = selectors.ama_session_get(actor=request.actor, pk=pk)
+    try:
+        services.ama_attendance_check_in(actor=request.actor, session=session)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, "Thanks: your attendance is recorded.")
+    return redirect(session)
+
+
+@portal_view
+@require_POST
+def question_ask(request, pk: int):
+    session = selectors.ama_session_get(actor=request.actor, pk=pk)
+    form = QuestionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect(session)
+    try:
+        services.ama_question_submit(actor=request.actor, session=session, body=form.cleaned_data["body"],
+                                     anonymous=form.cleaned_data["anonymous"])
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, "Thank you: your question is waiting for moderation.")
+    return redirect(session)
+
+
+@portal_view
+@require_POST
+def question_vote(request, pk: int):
+    """Toggle the actor's upvote (one per person)."""
+    question = selectors.ama_question_get(actor=request.actor, pk=pk)
+    try:
+        if question.has_voted:
+            services.ama_question_unvote(actor=request.actor, question=question)
+        else:
+            services.ama_question_vote(actor=request.actor, question=question)
+    except services.AlreadyVoted as exc:
+        messages.info(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    if request.headers.get("HX-Request"):
+        question = selectors.ama_question_get(actor=request.actor, pk=pk)
+        return render(request, "security/_vote.html", {"q": question})
+    return redirect(question.session)
+
+
+@portal_view
+@require_POST
+def question_moderate(request, pk: int):
+    _require_manager(request)
+    question = selectors.ama_question_get(actor=request.actor, pk=pk)
+    form = ModerateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect(question.session)
+    data = form.cleaned_data
+    try:
+        if data["action"] == "status":
+            services.ama_question_moderate(actor=request.actor, question=question, status=data["status"])
+        elif data["action"] == "answer":
+            services.ama_question_answer(actor=request.actor, question=question, answer=data["answer"])
+        else:
+            services.ama_question_set_faq(actor=request.actor, question=question, in_faq=data["in_faq"],
+                                          faq_title=data["faq_title"])
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, "Question updated.")
+    return redirect(question.session)
+
+
+@portal_view
+def faq(request):
+    return render(request, "security/faq.html", {"questions": selectors.faq_list(actor=request.actor)})
+
+
+# -- Bulletins ------------------------------------------------------------------------------------
+@portal_view
+def bulletin_list(request):
+    page = Paginator(selectors.bulletin_list(actor=request.actor), 25).get_page(request.GET.get("page"))
+    manager = is_security_manager(request.actor)
+    if manager:
+        sizes = selectors.bulletin_audience_sizes(page.object_list)
+        for b in page.object_list:
+            b.audience_size = sizes[b.pk]
+            b.ack_percent = round(b.ack_count * 100 / b.audience_size) if b.audience_size else 0
+    return render(request, "security/bulletin_list.html", {"page": page, "is_manager": manager})
+
+
+@portal_view
+def bulletin_create(request):
+    _require_manager(request)
+    form = BulletinForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            bulletin = services.bulletin_publish(actor=request.actor, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Bulletin {bulletin.title} published.")
+            return redirect(bulletin)
+    return render(request, "security/form.html", {"form": form, "title": "New security bulletin"})
+
+
+@portal_view
+def bulletin_detail(request, pk: int):
+    bulletin = selectors.bulletin_get(actor=request.actor, pk=pk)
+    manager = is_security_manager(request.actor)
+    return render(request, "security/bulletin_detail.html", {
+        "bulletin": bulletin,
+        "is_manager": manager,
+        "can_ack": bulletin.requires_ack and services.is_in_audience(bulletin, request.actor.person),
+        "completion": selectors.bulletin_completion(bulletin=bulletin) if manager else [],
+        "pending": selectors.bulletin_pending_people(bulletin=bulletin)[:200] if manager else [],
+    })
+
+
+@portal_view
+@require_POST
+def bulletin_ack(request, pk: int):
+    bulletin = selectors.bulletin_get(actor=request.actor, pk=pk)
+    try:
+        services.bulletin_acknowledge(actor=request.actor, bulletin=bulletin)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, "Acknowledged. Thank you.")
+    return redirect(bulletin)
+
+
+# -- Trainings ------------------------------------------------------------------------------------
+@portal_view
+def training_list(request):
+    return render(request, "security/training_list.html", {
+        "trainings": selectors.training_list(actor=request.actor),
+        "statuses": selectors.my_training_statuses(actor=request.actor),
+        "is_manager": is_security_manager(request.actor),
+    })
+
+
+@portal_view
+def training_create(request):
+    _require_manager(request)
+    form = TrainingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            training = services.training_create(actor=request.actor, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Training {training.title} created.")
+            return redirect(training)
+    return render(request, "security/form.html", {"form": form, "title": "New training"})
+
+
+@portal_view
+def training_detail(request, pk: int):
+    training = selectors.training_get(actor=request.actor, pk=pk)
+    manager = is_security_manager(request.actor)
+    return render(request, "security/training_detail.html", {
+        "training": training,
+        "sessions": training.sessions.all(),
+        "is_manager": manager,
+        "statuses": selectors.training_status_list(actor=request.actor, training=training)[:500],
+        "mine": selectors.my_training_statuses(actor=request.actor).filter(training=training).first(),
+    })
+
+
+@portal_view
+def training_session_create(request, pk: int):
+    _require_manager(request)
+    training = selectors.training_get(actor=request.actor, pk=pk)
+    form = TrainingSessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.training_session_create(actor=request.actor, training=training, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Session added.")
+            return redirect("security:training-attendance", pk=session.pk)
+    return render(request, "security/form.html", {"form": form, "title": f"New session: {training.title}"})
+
+
+@portal_view
+def training_attendance(request, pk: int):
+    _require_manager(request)
+    session = selectors.training_session_get(actor=request.actor, pk=pk)
+    form = TrainingAttendanceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.training_attendance_record(actor=request.actor, session=session, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Attendance of {form.cleaned_data['person']} recorded.")
+            return redirect("security:training-attendance", pk=session.pk)
+    return render(request, "security/training_attendance.html", {
+        "session": session, "form": form,
+        "attendances": session.attendances.select_related("person__team").order_by("person__full_name"),
+    })
+
+
+@portal_view
+def training_heatmap(request):
+    _require_manager(request)
+    return render(request, "security/training_heatmap.html", {"heatmap": selectors.training_heatmap(actor=request.actor)})
+
+
+# -- Controls and evidence ------------------------------------------------------------------------------
+@portal_view
+def control_list(request):
+    _require_manager(request)
+    controls = selectors.control_list(actor=request.actor, q=request.GET.get("q") or None,
+                                      theme=request.GET.get("theme") or None)
+    return render(request, "security/control_list.html", {
+        "controls": controls, "themes": Control.Theme.choices, "filters": request.GET,
+    })
+
+
+@portal_view
+def control_detail(request, code: str):
+    _require_manager(request)
+    control = selectors.control_get(actor=request.actor, code=code)
+    return render(request, "security/control_detail.html", {
+        "control": control, "evidence": selectors.evidence_list(actor=request.actor, control=control),
+    })
+
+
+@portal_view
+def control_edit(request, code: str):
+    _require_manager(request)
+    control = selectors.control_get(actor=request.actor, code=code)
+    form = ControlForm(request.POST or None, instance=Control.objects.get(pk=control.pk))
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in ControlForm.Meta.fields}
+        try:
+            control = services.control_update(actor=request.actor, control=Control.objects.get(pk=control.pk), **fields)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{control} saved.")
+            return redirect(control)
+    return render(request, "security/form.html", {"form": form, "title": f"Edit A.{control.code}"})
+
+
+@portal_view
+def evidence_list(request):
+    _require_manager(request)
+    page = Paginator(selectors.evidence_list(actor=request.actor), 50).get_page(request.GET.get("page"))
+    return render(request, "security/evidence_list.html", {"page": page, "today": timezone.localdate()})
+
+
+@portal_view
+def evidence_create(request):
+    _require_manager(request)
+    initial = {"collected_on": timezone.localdate()}
+    if request.GET.get("control"):
+        initial["controls"] = list(Control.objects.filter(code=request.GET["control"]).values_list("pk", flat=True))
+    form = EvidenceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = services.evidence_create(actor=request.actor, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Evidence {item.title} added.")
+            return redirect(item)
+    return render(request, "security/form.html", {"form": form, "title": "New evidence"})
+
+
+@portal_view
+def evidence_detail(request, pk: int):
+    _require_manager(request)
+    item = selectors.evidence_get(actor=request.actor, pk=pk)
+    return render(request, "security/evidence_detail.html", {"item": item, "today": timezone.localdate()})
+
+
+@portal_view
+def evidence_pack(request):
+    """GET without dates: the form. GET with a valid period: the ZIP download."""
+    _require_manager(request)
+    form = PeriodForm(request.GET or None)
+    if request.GET and form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        try:
+            content = evidence_pack_zip(actor=request.actor, start=start, end=end)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            response = HttpResponse(content, content_type="application/zip")
+            response["Content-Disposition"] = f'attachment; filename="evidence-pack-{start}-{end}.zip"'
+            return response
+    return render(request, "security/evidence_pack.html", {"form": form}, status=400 if form.errors else 200)
