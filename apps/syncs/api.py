@@ -227,6 +227,7 @@ class AgendaItemSerializer(serializers.ModelSerializer):
                   "carried_from"]
         read_only_fields = ["id", "carried_from"]
         extra_kwargs = {"order": {"required": False}, "status": {"required": False}}
+        validators: list = []  # carried_from is set by the carry-forward service only
 
     def get_fields(self):
         fields = super().get_fields()
