@@ -71,9 +71,18 @@ def test_generation_skips_inactive_series_and_never_backfills(world):
     assert series.meetings.filter(scheduled_at__date__lt=date(2026, 3, 1)).count() == 0
 
 
-def test_beat_schedules_exist(db):
-    names = set(PeriodicTask.objects.filter(task__startswith="syncs.").values_list("task", flat=True))
-    assert names == {"syncs.generate_meetings_task", "syncs.overdue_reminders_task"}
+def test_beat_schedules_are_created_once(db):
+    """The data migration's function, run again (a transactional test may have flushed the
+    rows it wrote at migrate time): exactly one schedule per task, whatever the runs."""
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+
+    migration = import_module("apps.syncs.migrations.0002_beat_schedules")
+    migration.create(django_apps, None)
+    migration.create(django_apps, None)
+    tasks_ = list(PeriodicTask.objects.filter(task__startswith="syncs.").values_list("task", "crontab__hour"))
+    assert sorted(tasks_) == [("syncs.generate_meetings_task", "2"), ("syncs.overdue_reminders_task", "7")]
 
 
 def test_adhoc_meeting_and_clash(world):
