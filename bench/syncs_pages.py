@@ -11,8 +11,7 @@ import os
 import statistics
 import sys
 import time as clock
-from datetime import datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -46,7 +45,7 @@ def build():
               for i in range(5)]
     series = services.series_create(actor=Actor(user=None, role="cto", person=cto), title="EM Sync", kind="em",
                                     participants=[em, *others], start_time=time(10, 0), generate=False)
-    start = datetime.now(dt_timezone.utc).replace(microsecond=0) - timedelta(weeks=MEETINGS)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(weeks=MEETINGS)
     meetings = Meeting.objects.bulk_create([
         Meeting(series=series, scheduled_at=start + timedelta(weeks=i), status="held", notes="## Notes\n\n- a\n- b")
         for i in range(MEETINGS)
@@ -62,7 +61,7 @@ def build():
                    status="open" if (m.pk + k) % 25 == 0 else "done")
         for m in meetings for k in range(ACTIONS_PER_MEETING)
     ])
-    upcoming = Meeting.objects.create(series=series, scheduled_at=datetime.now(dt_timezone.utc) + timedelta(days=1))
+    upcoming = Meeting.objects.create(series=series, scheduled_at=datetime.now(UTC) + timedelta(days=1))
     return user, upcoming
 
 

@@ -5,8 +5,8 @@ are CRLF-terminated, TEXT values escaped and long lines folded at 75 octets, as 
 sections 3.1 and 3.3.11 require."""
 from __future__ import annotations
 
-from datetime import datetime, timezone as dt_timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from django.utils import timezone
 
@@ -80,7 +80,7 @@ def _fold(line: str) -> str:
 
 
 def _utc(dt: datetime) -> str:
-    return dt.astimezone(dt_timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return dt.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def ical(*, person, meetings: Iterable[Meeting], base_url: str, host: str = "cto-portal") -> str:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import zoneinfo
 from calendar import monthrange
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Iterable
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -22,7 +23,14 @@ from apps.core.roles import Role
 from apps.org.models import Person
 from apps.syncs import selectors
 from apps.syncs.models import (
-    MAX_NOTES_CHARS, ActionItem, AgendaItem, CalendarFeed, Decision, Meeting, SyncSeries, new_feed_token,
+    MAX_NOTES_CHARS,
+    ActionItem,
+    AgendaItem,
+    CalendarFeed,
+    Decision,
+    Meeting,
+    SyncSeries,
+    new_feed_token,
 )
 
 SERIES_CREATE_ROLES = (Role.CTO, Role.EM, Role.TL, Role.PM, Role.SERVICE)

@@ -19,8 +19,15 @@ from apps.core.views import portal_view
 from apps.org.models import Person
 from apps.syncs import exports, selectors, services
 from apps.syncs.forms import (
-    ActionItemForm, ActionStatusForm, AdhocMeetingForm, AgendaItemForm, DecisionFilterForm, DecisionForm, NotesForm,
-    MeetingStatusForm, SeriesForm,
+    ActionItemForm,
+    ActionStatusForm,
+    AdhocMeetingForm,
+    AgendaItemForm,
+    DecisionFilterForm,
+    DecisionForm,
+    MeetingStatusForm,
+    NotesForm,
+    SeriesForm,
 )
 from apps.syncs.models import MAX_NOTES_CHARS, ActionItem, Meeting, SyncSeries
 
@@ -148,8 +155,9 @@ def _meeting_context(request, meeting: Meeting, **extra) -> dict:
         "meeting": meeting, "series": meeting.series, "data": data,
         "notes_form": extra.pop("notes_form", None) or NotesForm(initial={"body": meeting.notes, "version": meeting.version}),
         "agenda_form": AgendaItemForm(participants=participants),
-        "decision_form": DecisionForm(participants=participants,
-                                      decisions=selectors.decision_list(actor=request.actor, series=meeting.series_id)),
+        # Only the latest decisions still in force are offered to supersede (the API takes any).
+        "supersede_choices": selectors.decision_list(actor=request.actor, series=meeting.series_id)
+        .filter(superseded_by__isnull=True)[:50],
         "action_form": ActionItemForm(participants=participants),
         "status_form": MeetingStatusForm(participants=participants,
                                          initial={"status": meeting.status, "attendees": list(data.attendee_ids)}),

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from apps.core.access import get_actor
 from apps.syncs import services
@@ -42,6 +41,6 @@ def build(world) -> SyncData:
         actor=actor(world, "em"), title="Em / Tl 1:1", kind=SyncSeries.Kind.ONE_ON_ONE, participants=[world.tl],
         cadence=SyncSeries.Cadence.BIWEEKLY, weekday=4, start_time=time(11, 0), generate=False,
     )
-    soon = datetime.now(dt_timezone.utc).replace(microsecond=0) + timedelta(days=2)
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
     return SyncData(em_sync=em_sync, tech_sync=tech_sync, one_on_one=one_on_one,
                     em_meeting=meeting_at(em_sync, soon), one_on_one_meeting=meeting_at(one_on_one, soon))

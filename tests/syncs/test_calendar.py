@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -57,7 +56,7 @@ def data(world):
 
 
 def test_feed_parses_back_with_the_persons_meetings_only(world, data):
-    tech_meeting = meeting_at(data.tech_sync, datetime.now(dt_timezone.utc).replace(microsecond=0) + timedelta(days=3))
+    tech_meeting = meeting_at(data.tech_sync, datetime.now(UTC).replace(microsecond=0) + timedelta(days=3))
     tech_meeting.title = "Tech Sync, Q3; planning — a rather long title that will need folding in the ics output ✓"
     tech_meeting.save()
     em_feed = CalendarFeed.objects.create(person=world.em)
@@ -67,7 +66,7 @@ def test_feed_parses_back_with_the_persons_meetings_only(world, data):
     events = parse_ics(response.content.decode())
     assert sorted(unescape(e["SUMMARY"]) for e in events) == ["EM Sync", "Em / Tl 1:1"]
     start = datetime.strptime(next(e for e in events if e["SUMMARY"] == "EM Sync")["DTSTART"], "%Y%m%dT%H%M%SZ")
-    assert start.replace(tzinfo=dt_timezone.utc) == data.em_meeting.scheduled_at
+    assert start.replace(tzinfo=UTC) == data.em_meeting.scheduled_at
 
     tl_feed = CalendarFeed.objects.create(person=world.tl)
     tl_events = parse_ics(world.client("anonymous").get(reverse("syncs:ical-feed", args=[tl_feed.token])).content.decode())

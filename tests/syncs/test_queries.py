@@ -1,8 +1,7 @@
 """Query counts stay flat as history grows (the same ceiling at two data sizes)."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
@@ -17,7 +16,7 @@ def _history(world, meetings: int) -> tuple[SyncSeries, Meeting]:
     (one still open, some overdue), plus the next planned meeting."""
     series = services.series_create(actor=actor(world, "cto"), title="EM Sync", kind="em",
                                     participants=[world.em, world.em2], start_time=time(10, 0), generate=False)
-    start = datetime.now(dt_timezone.utc).replace(microsecond=0) - timedelta(weeks=meetings + 1)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(weeks=meetings + 1)
     rows = Meeting.objects.bulk_create([
         Meeting(series=series, scheduled_at=start + timedelta(weeks=i), status="held", notes=f"Notes {i}")
         for i in range(meetings)
@@ -34,7 +33,7 @@ def _history(world, meetings: int) -> tuple[SyncSeries, Meeting]:
                    due_date=m.scheduled_at.date() + timedelta(days=7), status="open" if k else "done")
         for m in rows for k in (0, 1)
     ])
-    upcoming = Meeting.objects.create(series=series, scheduled_at=datetime.now(dt_timezone.utc) + timedelta(days=1))
+    upcoming = Meeting.objects.create(series=series, scheduled_at=datetime.now(UTC) + timedelta(days=1))
     services.agenda_item_add(actor=actor(world, "em"), series=series, meeting=upcoming, title="Next topic",
                              presenter=world.em)
     services.agenda_item_add(actor=actor(world, "em"), series=series, meeting=None, title="Backlog topic")
@@ -76,7 +75,7 @@ def _many_series(world, n: int) -> None:
     for i in range(n):
         series = services.series_create(actor=actor(world, "cto"), title=f"Sync {i:03d}", kind="other",
                                         participants=[world.em, world.tl], generate=False)
-        Meeting.objects.create(series=series, scheduled_at=datetime.now(dt_timezone.utc) + timedelta(days=i + 1))
+        Meeting.objects.create(series=series, scheduled_at=datetime.now(UTC) + timedelta(days=i + 1))
         ActionItem.objects.create(series=series, title="Do it", owner=world.em, due_date=date.today())
 
 
