@@ -67,7 +67,8 @@ def _series(people, *, title, kind, owner, participants, cadence, weekday, start
     return series
 
 
-def _fill(series: SyncSeries, meeting: Meeting, rng: random.Random, members: list, previous: Decision | None):
+def _fill(series: SyncSeries, meeting: Meeting, rng: random.Random, members: list,
+          previous: Decision | None) -> Decision | None:
     kind = series.kind
     topics = rng.sample(TOPICS[kind], k=min(3, len(TOPICS[kind])))
     for order, topic in enumerate(topics, start=1):
@@ -94,11 +95,32 @@ def _fill(series: SyncSeries, meeting: Meeting, rng: random.Random, members: lis
         )
     if rng.random() < 0.35:
         text, rationale = rng.choice(DECISIONS[kind])
-        supersede = previous if previous is not None and rng.random() < 0.2 and not hasattr(previous, "superseded_by") \
-            and not Decision.objects.filter(supersedes=previous).exists() else None
         return Decision.objects.create(series=series, meeting=meeting, text=text, rationale=rationale, owner=owner,
-                                       decided_on=day, created_by=series.owner, supersedes=supersede)
+                                       decided_on=day, created_by=series.owner)
     return previous
+
+
+# Later decisions that replace an earlier one (the register keeps both, linked).
+SUPERSEDING = {
+    "tech": ("Freeze deploys on Friday afternoons",
+             "Deploy any weekday behind canary releases with automatic rollback",
+             "Canary rollback made the Friday freeze unnecessary."),
+    "em": ("Two-week onboarding plan for every new hire",
+           "Four-week onboarding plan with a named buddy",
+           "Two weeks proved too short for the payments domain."),
+}
+
+
+def _supersede(series: SyncSeries, last: Meeting | None) -> None:
+    spec = SUPERSEDING.get(series.kind)
+    if spec is None or last is None:
+        return
+    old_text, new_text, rationale = spec
+    old = Decision.objects.filter(series=series, text=old_text, superseded_by__isnull=True).order_by("decided_on").first()
+    if old is None or Decision.objects.filter(series=series, text=new_text).exists():
+        return
+    Decision.objects.create(series=series, meeting=last, text=new_text, rationale=rationale, owner=series.owner,
+                            decided_on=last.scheduled_at.date(), supersedes=old, created_by=series.owner)
 
 
 def seed_demo(*, people: dict, teams: dict, stdout=None) -> None:
@@ -136,9 +158,14 @@ def seed_demo(*, people: dict, teams: dict, stdout=None) -> None:
             if created:
                 created_meetings += 1
                 previous = _fill(series, meeting, rng, members, previous)
+        last = series.meetings.filter(status=Meeting.Status.HELD).order_by("-scheduled_at").first()
+        _supersede(series, last)
         backlog = f"Backlog: {TOPICS[series.kind][-1]}"
-        if not series.agenda_items.filter(meeting__isnull=True, title=backlog).exists():
+        if not series.agenda_items.filter(title=backlog).exists():
             AgendaItem.objects.create(series=series, meeting=None, title=backlog, order=i)
+        if last is not None:
+            # The next meeting starts with what the last one left open, and the backlog.
+            services.agenda_carry_forward(meeting=last)
     created_meetings += services.meeting_generate_upcoming(series_ids=SyncSeries.objects.values_list("pk", flat=True))
     if stdout is not None:
         overdue = ActionItem.objects.filter(status="open", due_date__lt=today).count()

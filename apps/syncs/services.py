@@ -266,8 +266,10 @@ def agenda_carry_forward(*, meeting: Meeting) -> Meeting | None:
     series = meeting.series
     target = selectors.next_meeting_of(series, meeting.scheduled_at)
     if target is None:
+        # Look far enough ahead for a monthly cadence (the next first-Monday can be 5 weeks out).
         meeting_generate_upcoming(series_ids=[series.pk],
-                                  today=max(timezone.localdate(), timezone.localtime(meeting.scheduled_at).date()))
+                                  today=max(timezone.localdate(), timezone.localtime(meeting.scheduled_at).date()),
+                                  horizon_days=62)
         target = selectors.next_meeting_of(series, meeting.scheduled_at)
     if target is None:
         return None

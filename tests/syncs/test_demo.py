@@ -21,3 +21,5 @@ def test_seed_demo_is_idempotent_and_realistic(db):
     assert Meeting.objects.filter(status="held").count() >= 60
     assert ActionItem.objects.filter(status="open", due_date__lt=timezone.localdate()).count() >= 5
     assert Decision.objects.count() >= 10
+    assert Decision.objects.filter(supersedes__isnull=False).count() == 2
+    assert AgendaItem.objects.filter(carried_from__isnull=False).exists()
