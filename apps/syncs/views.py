@@ -121,8 +121,11 @@ def meeting_create(request, pk: int):
     if not form.is_valid():
         messages.error(request, _form_errors(form))
         return redirect(series)
+    # The form reads the time in the server's zone; people type it in the series' own zone.
+    when = timezone.make_naive(form.cleaned_data["scheduled_at"])
     try:
-        meeting = services.meeting_create_adhoc(actor=request.actor, series=series, **form.cleaned_data)
+        meeting = services.meeting_create_adhoc(actor=request.actor, series=series, scheduled_at=when,
+                                                title=form.cleaned_data["title"])
     except ValidationError as exc:
         messages.error(request, _errors(exc))
         return redirect(series)

@@ -2,7 +2,8 @@
 decisions with supersedes."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from django.urls import reverse
 
@@ -65,10 +66,11 @@ def test_backlog_adhoc_and_agenda_status_by_page(world):
     assert em.post(reverse("syncs:backlog-add", args=[data.em_sync.pk]), {"title": "Offsite"}).status_code == 302
     assert AgendaItem.objects.get(title="Offsite").meeting is None
     response = em.post(reverse("syncs:meeting-create", args=[data.em_sync.pk]),
-                       {"scheduled_at": "2031-03-04T15:00", "title": "Budget deep-dive"})
+                       {"scheduled_at": "2031-07-04T15:00", "title": "Budget deep-dive"})
     meeting = Meeting.objects.get(title="Budget deep-dive")
     assert response["Location"] == meeting.get_absolute_url()
     assert meeting.is_adhoc
+    assert meeting.scheduled_at == datetime(2031, 7, 4, 15, 0, tzinfo=ZoneInfo("Europe/Lisbon"))  # summer: UTC+1
     bad = em.post(reverse("syncs:meeting-create", args=[data.em_sync.pk]), {"scheduled_at": "someday"}, follow=True)
     assert "scheduled_at: Enter a valid date/time." in bad.content.decode()
     item = services.agenda_item_add(actor=actor(world, "em"), series=data.em_sync, meeting=data.em_meeting, title="Wins")
