@@ -20,7 +20,7 @@ class SeriesForm(forms.ModelForm):
     class Meta:
         model = SyncSeries
         fields = ["kind", "title", "owner", "participants", "cadence", "weekday", "start_time", "time_zone",
-                  "duration_minutes", "starts_on", "agenda_template", "is_private"]
+                  "duration_minutes", "starts_on", "agenda_template", "is_private", "is_active"]
         widgets = {
             "start_time": forms.TimeInput(attrs={"type": "time"}),
             "starts_on": forms.DateInput(attrs={"type": "date"}),
@@ -32,6 +32,8 @@ class SeriesForm(forms.ModelForm):
         self.fields["owner"].queryset = _active_people()
         self.fields["owner"].required = False
         self.fields["participants"].queryset = _active_people()
+        if not self.instance.pk:
+            del self.fields["is_active"]  # a new series is active; ending one is an edit
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Row(Column("kind"), Column("title"), Column("owner")),
@@ -39,7 +41,7 @@ class SeriesForm(forms.ModelForm):
             Row(Column("cadence"), Column("weekday"), Column("start_time"), Column("time_zone"),
                 Column("duration_minutes"), Column("starts_on")),
             "agenda_template",
-            "is_private",
+            Row(Column("is_private"), Column("is_active")) if self.instance.pk else "is_private",
             Submit("save", "Save"),
         )
 

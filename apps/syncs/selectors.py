@@ -283,6 +283,29 @@ def overdue_action_items_by_owner(*, today: date | None = None) -> dict[Person, 
     return grouped
 
 
+@dataclass
+class SyncsSummary:
+    upcoming: list[Meeting]
+    my_open_actions: int
+    my_overdue_actions: int
+    recent_decisions: list[Decision]
+
+
+def syncs_summary(*, actor: Actor, days: int = 7, decisions: int = 5) -> SyncsSummary:
+    """For the dashboard / home page: the actor's next meetings, their action items, the latest
+    decisions they may see. Four queries."""
+    now = timezone.now()
+    upcoming = list(
+        meeting_list(actor=actor).filter(scheduled_at__gte=now, scheduled_at__lte=now + timezone.timedelta(days=days))
+        .exclude(status=Meeting.Status.CANCELLED).order_by("scheduled_at")[:10]
+    )
+    mine = my_action_items(actor=actor)
+    counts = mine.order_by().aggregate(
+        open=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=timezone.localdate())))
+    return SyncsSummary(upcoming=upcoming, my_open_actions=counts["open"], my_overdue_actions=counts["overdue"],
+                        recent_decisions=list(decision_list(actor=actor)[:decisions]))
+
+
 # -- Calendar feed ------------------------------------------------------------------------------
 def calendar_feed_for_token(*, token: str) -> CalendarFeed | None:
     return CalendarFeed.objects.select_related("person").filter(token=token, person__is_active=True).first()

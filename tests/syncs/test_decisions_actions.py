@@ -132,3 +132,17 @@ def test_daily_overdue_reminder_emails_each_owner(world, actions, settings):
     assert "Upgrade Django" in by_recipient["tl@example.com"].body
     assert "Read the book" in by_recipient["tl@example.com"].body
     assert "Late report" not in by_recipient["tl@example.com"].body
+
+
+def test_summary_for_the_dashboard(world, actions, django_assert_max_num_queries):
+    from apps.syncs.selectors import syncs_summary
+
+    em = actor(world, "em")
+    with django_assert_max_num_queries(6):
+        summary = syncs_summary(actor=em)
+    assert (summary.my_open_actions, summary.my_overdue_actions) == (2, 1)
+    assert [m.series.title for m in summary.upcoming] == ["EM Sync", "Em / Tl 1:1"]
+    assert [d.text for d in summary.recent_decisions] == [
+        "Private promotion plan", '=HYPERLINK("evil")', "Adopt on-call rotation"]
+    cto_summary = syncs_summary(actor=actor(world, "cto"))
+    assert [m.series.title for m in cto_summary.upcoming] == ["EM Sync"]

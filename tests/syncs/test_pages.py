@@ -50,7 +50,7 @@ def test_owner_edits_the_series(world):
     form = {"kind": "em", "title": "EM Sync (weekly)", "owner": world.cto.pk,
             "participants": [world.em.pk, world.em2.pk, world.pm.pk], "cadence": "weekly", "weekday": 0,
             "start_time": "09:00", "time_zone": "Europe/Lisbon", "duration_minutes": 45, "starts_on": "2026-01-05",
-            "agenda_template": ""}
+            "agenda_template": "", "is_active": "on"}
     response = cto.post(url, form)
     assert response.status_code == 302
     data.em_sync.refresh_from_db()
@@ -58,6 +58,11 @@ def test_owner_edits_the_series(world):
     assert set(data.em_sync.participants.values_list("pk", flat=True)) == {
         world.cto.pk, world.em.pk, world.em2.pk, world.pm.pk}
     assert world.client("pm").get(data.em_sync.get_absolute_url()).status_code == 200
+    # Unticking "active" ends the series: no more meetings are generated.
+    assert cto.post(url, {**form, "is_active": ""}).status_code == 302
+    data.em_sync.refresh_from_db()
+    assert data.em_sync.is_active is False
+    assert services.meeting_generate_upcoming(series_ids=[data.em_sync.pk]) == 0
 
 
 def test_backlog_adhoc_and_agenda_status_by_page(world):
