@@ -345,6 +345,27 @@ def agenda_item_update(*, actor: Actor, item: AgendaItem, **fields: Any) -> Agen
     return item
 
 
+@transaction.atomic
+def agenda_item_move(*, actor: Actor, item: AgendaItem, direction: str) -> AgendaItem:
+    """Swap the item with its neighbour above ("up") or below ("down") on the same agenda,
+    renumbering the agenda 1..n so orders stay distinct."""
+    _check_visible(actor, item.series)
+    if direction not in ("up", "down"):
+        raise ValidationError({"direction": "Move 'up' or 'down'."})
+    siblings = list(AgendaItem.objects.select_for_update().filter(series=item.series_id, meeting=item.meeting_id)
+                    .exclude(status=AgendaItem.Status.CARRIED).order_by("order", "id"))
+    index = next(i for i, s in enumerate(siblings) if s.pk == item.pk)
+    other = index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(siblings):
+        siblings[index], siblings[other] = siblings[other], siblings[index]
+    for position, sibling in enumerate(siblings, start=1):
+        if sibling.order != position:
+            sibling.order = position
+            AgendaItem.objects.filter(pk=sibling.pk).update(order=position)
+    item.refresh_from_db()
+    return item
+
+
 # -- Notes ------------------------------------------------------------------------------------------
 @dataclass
 class NotesConflict(Exception):

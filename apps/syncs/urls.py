@@ -19,6 +19,7 @@ urlpatterns = [
     path("meetings/<int:pk>/actions/", views.action_add, name="action-add"),
     path("meetings/<int:pk>/notes.md", views.meeting_export, name="meeting-export"),
     path("agenda/<int:pk>/status/", views.agenda_item_status, name="agenda-item-status"),
+    path("agenda/<int:pk>/move/", views.agenda_item_move, name="agenda-item-move"),
     path("actions/<int:pk>/status/", views.action_status, name="action-status"),
     path("notes/preview/", views.notes_preview, name="notes-preview"),
     path("decisions/", views.decision_log, name="decision-log"),

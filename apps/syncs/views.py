@@ -243,6 +243,20 @@ def agenda_item_status(request, pk: int):
 
 @portal_view
 @require_POST
+def agenda_item_move(request, pk: int):
+    item = selectors.agenda_item_list(actor=request.actor).filter(pk=pk).select_related("series", "meeting").first()
+    if item is None:
+        raise Http404("No agenda item matches the given query.")
+    try:
+        services.agenda_item_move(actor=request.actor, item=item, direction=request.POST.get("direction", ""))
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    target = item.meeting.get_absolute_url() + "#agenda" if item.meeting_id else item.series.get_absolute_url()
+    return redirect(target)
+
+
+@portal_view
+@require_POST
 def notes_save(request, pk: int):
     """Save the notes. A stale version is refused (409) with both texts side by side; the
     person can copy what they need and save again on top of the current version."""

@@ -51,6 +51,7 @@ def cases(world):
         Case("syncs:decision-add", POST_ONLY, kwargs=m),
         Case("syncs:action-add", POST_ONLY, kwargs=m),
         Case("syncs:agenda-item-status", POST_ONLY, kwargs={"pk": item.pk}),
+        Case("syncs:agenda-item-move", POST_ONLY, kwargs={"pk": item.pk}),
         Case("syncs:action-status", POST_ONLY, kwargs={"pk": action.pk}),
         Case("syncs:notes-preview", POST_ONLY),
         # Writes through the pages: only the two participants of a 1:1 may save its notes.

@@ -102,3 +102,21 @@ def test_decision_with_supersedes_by_page(world):
     assert (new.supersedes_id, new.owner_id, new.meeting_id) == (old.pk, world.em.pk, data.em_meeting.pk)
     log = world.client("cto").get(reverse("syncs:decision-log")).content.decode()
     assert f'superseded by <a href="#decision-{new.pk}">#{new.pk}</a>' in log
+
+
+def test_agenda_items_move_up_and_down(world):
+    data = build(world)
+    em = actor(world, "em")
+    a, b, c = (services.agenda_item_add(actor=em, series=data.em_sync, meeting=data.em_meeting, title=t)
+               for t in ("A", "B", "C"))
+    client = world.client("em")
+    assert client.post(reverse("syncs:agenda-item-move", args=[c.pk]), {"direction": "up"}).status_code == 302
+    assert list(data.em_meeting.agenda_items.order_by("order").values_list("title", flat=True)) == ["A", "C", "B"]
+    client.post(reverse("syncs:agenda-item-move", args=[a.pk]), {"direction": "up"})  # already first
+    client.post(reverse("syncs:agenda-item-move", args=[a.pk]), {"direction": "down"})
+    assert list(data.em_meeting.agenda_items.order_by("order").values_list("title", flat=True)) == ["C", "A", "B"]
+    client.post(reverse("syncs:agenda-item-move", args=[b.pk]), {"direction": "sideways"})
+    assert list(data.em_meeting.agenda_items.order_by("order").values_list("order", flat=True)) == [1, 2, 3]
+    refused = world.client("tl").post(reverse("syncs:agenda-item-move", args=[b.pk]), {"direction": "up"})
+    assert refused.status_code == 404
+    assert list(data.em_meeting.agenda_items.order_by("order").values_list("title", flat=True)) == ["C", "A", "B"]
