@@ -180,3 +180,21 @@ def test_attendees_must_be_participants(world):
         services.meeting_update(actor=actor(world, "em"), meeting=data.em_meeting, attendees=[world.engineer])
     assert "attendees" in exc.value.message_dict
     assert data.em_meeting.attendees.count() == 0
+
+
+def test_generate_command_is_idempotent(world):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    series = _series(world, starts_on=timezone.localdate())
+    out = io.StringIO()
+    call_command("generate_sync_meetings", "--days", "14", stdout=out)
+    first = series.meetings.count()
+    assert first in (2, 3)
+    assert out.getvalue().strip() == f"{first} meetings created."
+    out = io.StringIO()
+    call_command("generate_sync_meetings", "--days", "14", stdout=out)
+    assert out.getvalue().strip() == "0 meetings created."
+    with pytest.raises(CommandError, match="--days must be between 1 and 366."):
+        call_command("generate_sync_meetings", "--days", "0")
