@@ -18,6 +18,12 @@ ROLE_B = f"arn:aws:iam::{ACCOUNT_B}:role/PortalInventory"
 REGIONS = ["us-east-1", "eu-west-1"]
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """The world fixture hashes ten passwords; PBKDF2 makes that the slowest part of a test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def aws_env(monkeypatch, settings):
     """Fake credentials; no endpoint override; nothing can reach the internet."""
