@@ -3,6 +3,7 @@ from __future__ import annotations
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
+from django.core.validators import MinValueValidator
 from django.conf import settings
 
 from apps.costs.models import AwsAccount
@@ -23,7 +24,7 @@ class InfraRequestForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams if teams is not None else Team.objects.filter(is_active=True)
         self.fields["currency"].initial = settings.REPORTING_CURRENCY
-        self.fields["estimated_monthly_cost"].min_value = 0
+        self.fields["estimated_monthly_cost"].validators.append(MinValueValidator(0))
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Row(Column("title", css_class="col-md-8"), Column("team"), Column("kind")),

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
 from apps.core.access import Actor, get_visible_or_404
@@ -56,8 +55,10 @@ def resource_list(
         key, sep, value = tag.partition("=")
         key = key.strip()
         if key:
-            if sep:
-                qs = qs.alias(_tag_value=KeyTextTransform(key, "tags")).filter(_tag_value=value.strip())
+            if sep and "__" not in key:
+                qs = qs.filter(**{f"tags__{key}": value.strip()})
+            elif sep:
+                qs = qs.none()  # a key with "__" cannot be expressed as a JSON key lookup
             else:
                 qs = qs.filter(tags__has_key=key)
     if q:

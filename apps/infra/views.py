@@ -208,7 +208,7 @@ def sync(request):
     actor = request.actor
     if not policy.can_sync(actor):
         raise PermissionDenied("Only the CTO runs the inventory sync.")
-    form = SyncForm(request.POST or None)
+    form = SyncForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         ids = [a.account_id for a in form.cleaned_data["accounts"]]
         try:
