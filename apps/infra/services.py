@@ -258,15 +258,20 @@ def _accounts_for(account_ids: Iterable[str] | None) -> list[AwsAccount]:
     return found
 
 
+def inventory_sync_in_progress() -> bool:
+    """A sync created in the last two hours is queued or running (older ones are presumed dead)."""
+    recent = timezone.now() - timedelta(hours=2)
+    return SyncRun.objects.filter(kind=INVENTORY_KIND, status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING],
+                                  created_at__gte=recent).exists()
+
+
 def inventory_sync_start(*, actor: Actor, account_ids: Iterable[str] | None = None) -> SyncRun:
     """Queue an inventory sync (Celery) and return its SyncRun. One at a time: a second start
     while one is queued or running is a conflict."""
     if not policy.can_sync(actor):
         raise PermissionDenied("Only the CTO may start an inventory sync.")
     accounts = _accounts_for(account_ids)
-    recent = timezone.now() - timedelta(hours=2)
-    if SyncRun.objects.filter(kind=INVENTORY_KIND, status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING],
-                              created_at__gte=recent).exists():
+    if inventory_sync_in_progress():
         raise WorkflowConflict("An inventory sync is already queued or running.")
     run = core_services.syncrun_create(
         kind=INVENTORY_KIND, user=actor.user,

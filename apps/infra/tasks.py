@@ -22,8 +22,11 @@ def inventory_sync_task(run_id: int) -> None:
 
 
 @shared_task(name="infra.inventory_sync_scheduled_task")
-def inventory_sync_scheduled_task() -> int:
-    """The hourly beat entry: a new SyncRun for every enabled account."""
+def inventory_sync_scheduled_task() -> int | None:
+    """The hourly beat entry: a new SyncRun for every enabled account, unless a sync started
+    in the last two hours is still queued or running (then this tick is skipped)."""
+    if services.inventory_sync_in_progress():
+        return None
     run = core_services.syncrun_create(kind=services.INVENTORY_KIND, params={"scheduled": True})
     services.inventory_sync(run=run)
     return run.pk

@@ -1,15 +1,13 @@
 """API: resources (filters, scope), findings, the request workflow actions, sync trigger."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.models import SyncRun
 from apps.infra import services
-from apps.infra.models import Finding, InfraRequest, InfraRequestEvent, Resource
+from apps.infra.models import InfraRequest, InfraRequestEvent, Resource
 from tests.infra.factories import AwsAccountFactory, InfraRequestFactory, ResourceFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,8 +1,7 @@
 """The request workflow: who may file, approve, reject, provision; every step audited."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,7 +10,7 @@ from django.utils import timezone
 
 from apps.core.access import get_actor
 from apps.infra import selectors, services
-from apps.infra.models import InfraRequest, InfraRequestEvent, Resource
+from apps.infra.models import InfraRequest, Resource
 from tests.infra.factories import InfraRequestFactory, ResourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -155,10 +154,10 @@ def test_comment(world):
 
 
 def test_working_days_service_level():
-    friday = datetime(2026, 11, 27, 15, 0, tzinfo=dt_timezone.utc)
-    assert services.add_working_days(friday, 5) == datetime(2026, 12, 4, 15, 0, tzinfo=dt_timezone.utc)
-    monday = datetime(2026, 11, 30, 9, 0, tzinfo=dt_timezone.utc)
-    assert services.add_working_days(monday, 5) == datetime(2026, 12, 7, 9, 0, tzinfo=dt_timezone.utc)
+    friday = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+    assert services.add_working_days(friday, 5) == datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
+    monday = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    assert services.add_working_days(monday, 5) == datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
 def test_overdue_requests_are_flagged(world):

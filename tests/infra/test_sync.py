@@ -263,3 +263,32 @@ def test_region_failure_is_recorded_and_others_go_on(estate, accounts):
     assert not Resource.objects.filter(resource_id="ml-training").exists()
     assert Resource.objects.filter(resource_id="apps", kind="eks_cluster").exists()
     assert Resource.objects.filter(resource_id="warehouse").exists()
+
+
+def test_scheduled_task_runs_a_sync_and_skips_while_one_runs(estate, accounts):
+    from apps.infra import tasks
+
+    run_id = tasks.inventory_sync_scheduled_task.apply().get()
+    run = SyncRun.objects.get(pk=run_id)
+    assert (run.status, run.params, run.result["created"]) == ("succeeded", {"scheduled": True}, Resource.objects.count())
+    busy = core_services.syncrun_create(kind=services.INVENTORY_KIND)
+    core_services.syncrun_start(run=busy, total=6)
+    assert tasks.inventory_sync_scheduled_task.apply().get() is None
+    assert SyncRun.objects.count() == 2
+
+
+def test_task_runs_the_queued_run(estate, accounts):
+    from apps.infra import tasks
+
+    run = core_services.syncrun_create(kind=services.INVENTORY_KIND, params={"account_ids": [ACCOUNT_B]})
+    tasks.inventory_sync_task.apply(args=[run.pk]).get()
+    run.refresh_from_db()
+    assert run.status == "succeeded"
+    assert set(Resource.objects.values_list("account__account_id", flat=True).distinct()) == {ACCOUNT_B}
+
+
+def test_beat_schedule_exists():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="infra.inventory_sync_scheduled_task")
+    assert (task.enabled, task.interval.every, task.interval.period) == (True, 1, "hours")

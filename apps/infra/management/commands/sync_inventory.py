@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.infra import services
 
+
 class Command(BaseCommand):
     help = ("Inventory AWS (EC2, EBS, RDS, S3, Lambda, EKS, load balancers) for every enabled account, "
             "or only --account ID. Honours AWS_ENDPOINT_URL and the standard credentials chain.")
