@@ -89,6 +89,7 @@ class Finding(models.Model):
         STOPPED_WITH_VOLUMES = "stopped_with_volumes", "Stopped instance holding volumes"
         UNATTACHED_VOLUME = "unattached_volume", "Unattached volume"
         EMPTY_BUCKET = "empty_bucket", "Empty bucket"
+        IDLE_FUNCTION = "idle_function", "Function not invoked in 30 days"
 
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="findings")
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from apps.core import services as core_services
 from apps.core.access import Actor
@@ -284,7 +285,20 @@ def inventory_sync_start(*, actor: Actor, account_ids: Iterable[str] | None = No
 
 
 # == Findings ======================================================================================
-def _detect(resource: Resource, resolver: TeamResolver) -> dict[str, str]:
+def _older_than(stamp: str | None, *, days: int, now: datetime) -> bool:
+    """True when the ISO time ``stamp`` (Lambda's LastModified) is more than ``days`` old; a
+    function changed recently is not called idle just because it has not run yet."""
+    if not stamp:
+        return False
+    parsed = parse_datetime(str(stamp).replace("+0000", "+00:00"))
+    if parsed is None:
+        return False
+    if timezone.is_naive(parsed):
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed < now - timedelta(days=days)
+
+
+def _detect(resource: Resource, resolver: TeamResolver, now: datetime) -> dict[str, str]:
     found: dict[str, str] = {}
     if resolver.team_for_tags(resource.tags) is None:
         found[Finding.Kind.UNTAGGED] = ("No owner tag; owner from the account's default team."
@@ -296,6 +310,9 @@ def _detect(resource: Resource, resolver: TeamResolver) -> dict[str, str]:
         found[Finding.Kind.UNATTACHED_VOLUME] = f"Unattached {resource.size}."
     if resource.kind == Resource.Kind.S3_BUCKET and details.get("empty") is True:
         found[Finding.Kind.EMPTY_BUCKET] = "The bucket holds no object."
+    if (resource.kind == Resource.Kind.LAMBDA_FUNCTION and details.get("invocations_30d") == 0
+            and _older_than(details.get("last_modified"), days=30, now=now)):
+        found[Finding.Kind.IDLE_FUNCTION] = "No invocation in the last 30 days."
     return found
 
 
@@ -309,7 +326,7 @@ def findings_refresh(*, now: datetime | None = None, resolver: TeamResolver | No
     live = Resource.objects.filter(gone_at__isnull=True).only("id", "kind", "state", "tags", "details",
                                                               "owner_team_id", "size")
     for resource in live.iterator(chunk_size=2000):
-        for kind, detail in _detect(resource, resolver).items():
+        for kind, detail in _detect(resource, resolver, now).items():
             desired[(resource.pk, kind)] = (resource.owner_team_id, detail[:255])
     counts = {"opened": 0, "resolved": 0, "updated": 0}
     to_update: list[Finding] = []

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore import loaders
@@ -126,16 +127,54 @@ def fetch_rds(session: AwsSession, *, account_id: str, region: str) -> list[Reso
     return records
 
 
+IDLE_DAYS = 30
+
+
+def lambda_invocations(session: AwsSession, *, region: str, names: list[str]) -> dict[str, int] | None:
+    """Invocations of each function over the last 30 days from CloudWatch (500 functions per
+    GetMetricData call). None when CloudWatch refuses us: then nobody is called idle."""
+    if not names:
+        return {}
+    cloudwatch = session.client("cloudwatch", region)
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(days=IDLE_DAYS)
+    totals: dict[str, int] = {}
+    try:
+        for offset in range(0, len(names), 500):
+            chunk = names[offset:offset + 500]
+            queries = [{
+                "Id": f"f{i}", "ReturnData": True,
+                "MetricStat": {"Metric": {"Namespace": "AWS/Lambda", "MetricName": "Invocations",
+                                          "Dimensions": [{"Name": "FunctionName", "Value": name}]},
+                               "Period": IDLE_DAYS * 86400, "Stat": "Sum"},
+            } for i, name in enumerate(chunk)]
+            results = _collect(cloudwatch, "get_metric_data", "MetricDataResults", MetricDataQueries=queries,
+                               StartTime=start, EndTime=end)
+            for result in results:
+                name = chunk[int(result["Id"][1:])]
+                totals[name] = totals.get(name, 0) + int(sum(result.get("Values") or []))
+    except ClientError as exc:
+        if is_access_denied(exc):
+            return None
+        raise
+    return {name: totals.get(name, 0) for name in names}
+
+
 def fetch_lambda(session: AwsSession, *, account_id: str, region: str) -> list[ResourceRecord]:
+    """Lambda functions, with their invocations over the last 30 days when CloudWatch answers."""
     client = session.client("lambda", region)
     records: list[ResourceRecord] = []
-    for fn in _collect(client, "list_functions", "Functions"):
+    functions = _collect(client, "list_functions", "Functions")
+    invocations = lambda_invocations(session, region=region, names=[fn["FunctionName"] for fn in functions])
+    for fn in functions:
         arn = fn["FunctionArn"]
         tags = with_backoff(lambda arn=arn: client.list_tags(Resource=arn)).get("Tags", {}) or {}
         records.append(ResourceRecord(
             arn=arn, resource_id=fn["FunctionName"], kind=Kind.LAMBDA_FUNCTION, name=fn["FunctionName"],
             region=region, state=fn.get("State", "") or "Active", size=f"{fn.get('MemorySize', 0)} MB",
-            tags=dict(tags), details={"runtime": fn.get("Runtime", ""), "last_modified": fn.get("LastModified", "")},
+            tags=dict(tags), details={"runtime": fn.get("Runtime", ""), "last_modified": fn.get("LastModified", ""),
+                                      "invocations_30d": None if invocations is None
+                                      else invocations.get(fn["FunctionName"], 0)},
         ))
     return records
 

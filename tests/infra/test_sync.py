@@ -292,3 +292,32 @@ def test_beat_schedule_exists():
 
     task = PeriodicTask.objects.get(task="infra.inventory_sync_scheduled_task")
     assert (task.enabled, task.interval.every, task.interval.period) == (True, 1, "hours")
+
+
+def test_lambda_invocations_from_cloudwatch(estate, accounts):
+    from datetime import UTC, datetime, timedelta
+
+    cloudwatch = session_for(ACCOUNT_A).client("cloudwatch")
+    cloudwatch.put_metric_data(Namespace="AWS/Lambda", MetricData=[{
+        "MetricName": "Invocations", "Dimensions": [{"Name": "FunctionName", "Value": "resize-images"}],
+        "Timestamp": datetime.now(UTC) - timedelta(days=2), "Value": 7.0, "Unit": "Count"}])
+    _run()
+    assert Resource.objects.get(resource_id="resize-images").details["invocations_30d"] == 7
+    assert Resource.objects.get(resource_id="etl-trigger").details["invocations_30d"] == 0
+    # Both functions were just created: neither is called idle yet.
+    assert not Finding.objects.filter(kind=Finding.Kind.IDLE_FUNCTION).exists()
+
+
+@pytest.mark.parametrize("details, idle", [
+    ({"invocations_30d": 0, "last_modified": "2025-01-01T00:00:00.000+0000"}, True),
+    ({"invocations_30d": 3, "last_modified": "2025-01-01T00:00:00.000+0000"}, False),
+    ({"invocations_30d": None, "last_modified": "2025-01-01T00:00:00.000+0000"}, False),  # no CloudWatch data
+    ({"invocations_30d": 0, "last_modified": ""}, False),
+])
+def test_idle_function_finding(world, details, idle):
+    from tests.infra.factories import ResourceFactory
+
+    fn = ResourceFactory(kind=Resource.Kind.LAMBDA_FUNCTION, details=details, tags={"team": "alpha"},
+                         owner_team=world.teams["alpha"])
+    services.findings_refresh()
+    assert Finding.objects.filter(resource=fn, kind=Finding.Kind.IDLE_FUNCTION).exists() is idle
