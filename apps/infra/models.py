@@ -217,3 +217,9 @@ class InfraRequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request.reference} {self.action} by {self.actor_label}"
+
+
+# Change history of requests in the shared change log (in addition to InfraRequestEvent).
+from auditlog.registry import auditlog  # noqa: E402
+
+auditlog.register(InfraRequest, exclude_fields=["updated_at"])
