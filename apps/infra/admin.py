@@ -1,0 +1,41 @@
+from django.contrib import admin
+
+from apps.infra.models import Finding, InfraRequest, InfraRequestComment, InfraRequestEvent, Resource
+
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    list_display = ("name", "resource_id", "kind", "account", "region", "state", "owner_team", "gone_at")
+    list_filter = ("kind", "region", "state", "owner_team")
+    search_fields = ("name", "resource_id", "arn")
+    raw_id_fields = ("request",)
+    list_select_related = ("account", "owner_team")
+
+
+@admin.register(Finding)
+class FindingAdmin(admin.ModelAdmin):
+    list_display = ("resource", "kind", "team", "first_detected_at", "resolved_at")
+    list_filter = ("kind", "team")
+    raw_id_fields = ("resource",)
+
+
+class CommentInline(admin.TabularInline):
+    model = InfraRequestComment
+    extra = 0
+    raw_id_fields = ("author",)
+
+
+class EventInline(admin.TabularInline):
+    model = InfraRequestEvent
+    extra = 0
+    readonly_fields = ("actor", "actor_label", "action", "from_status", "to_status", "note", "created_at")
+    can_delete = False
+
+
+@admin.register(InfraRequest)
+class InfraRequestAdmin(admin.ModelAdmin):
+    list_display = ("title", "team", "kind", "status", "requester", "due_at", "decided_by")
+    list_filter = ("status", "kind", "team")
+    search_fields = ("title", "description")
+    raw_id_fields = ("requester", "decided_by", "provisioned_by")
+    inlines = [CommentInline, EventInline]
