@@ -268,6 +268,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "InfraResourceKindEnum": "apps.infra.models.Resource.Kind",
+        "InfraFindingKindEnum": "apps.infra.models.Finding.Kind",
+        "InfraRequestKindEnum": "apps.infra.models.InfraRequest.Kind",
+        "InfraRequestStatusEnum": "apps.infra.models.InfraRequest.Status",
+    },
 }
 
 # Security -------------------------------------------------------------------------------------
@@ -319,6 +325,8 @@ if not FIELD_ENCRYPTION_KEY and not (DEBUG or TESTING):
 # The shared-service tests: with it set, a test that needs PostgreSQL/Redis fails instead of skipping.
 REQUIRE_SERVICES = env_bool("REQUIRE_SERVICES", False)
 AWS_ENDPOINT_URL = env_url("AWS_ENDPOINT_URL", None)
+# Regions the inventory sync reads when an account lists none of its own.
+AWS_INVENTORY_REGIONS = env.list("AWS_INVENTORY_REGIONS", default=["us-east-1", "eu-west-1"])
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="cto-portal@example.com")
 EMAIL_BACKEND = env.str(
