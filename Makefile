@@ -28,6 +28,9 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	DEBUG=1 $(PY) -m bench
 
+loadtest: $(VENV)/.installed
+	$(PY) bench/loadtest.py
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check apps cto_portal tests bench
 	$(VENV)/bin/bandit -q -r apps cto_portal --severity-level medium
