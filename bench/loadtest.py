@@ -118,7 +118,7 @@ def build_targets() -> list[tuple[str, str, dict]]:
     try:
         from apps.syncs.models import Meeting
 
-        meeting = Meeting.objects.order_by("-scheduled_at").first()
+        meeting = Meeting.objects.filter(series__is_private=False).order_by("-scheduled_at").first()
         if meeting:
             targets.append(("meeting page (session)", reverse("syncs:meeting-detail", args=[meeting.pk]), cookie))
     except ImportError:

@@ -102,3 +102,15 @@ def world(db) -> World:
     w.service_account = core_services.service_account_create(name="test-tool", role=Role.SERVICE)
     _, w.token = core_services.api_token_issue(service_account=w.service_account, name="tests")
     return w
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that really commits (live server, real worker, transaction=True) restores the
+    database afterwards, rows written by data migrations included (ISO controls, beat
+    schedules): Django's flush would otherwise wipe them for every later test."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        wants_transaction = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if wants_transaction or {"live_server", "transactional_db"} & fixtures:
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
