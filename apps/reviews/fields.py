@@ -13,7 +13,6 @@ from django.db import models
 
 from apps.reviews.crypto import decrypt_decimal, encrypt_decimal
 
-
 FERNET_PREFIX = "gAAAAA"  # every Fernet token starts with version byte 0x80
 
 

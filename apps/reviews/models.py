@@ -233,6 +233,9 @@ class CriterionScore(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.criterion_id} of review {self.review_id}"
+
 
 class CalibrationChange(models.Model):
     """A change made in calibration, with its reason. Append-only."""
@@ -249,6 +252,9 @@ class CalibrationChange(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [models.CheckConstraint(condition=~models.Q(reason=""), name="calibrationchange_reason")]
 
+    def __str__(self) -> str:
+        return f"{self.field} of review {self.review_id}: {self.old_value} -> {self.new_value}"
+
 
 class ReminderLog(models.Model):
     """One reminder sent: the natural key makes the daily task idempotent."""
@@ -262,6 +268,9 @@ class ReminderLog(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["review", "stage", "recipient", "sent_on"], name="reminder_once_a_day")
         ]
+
+    def __str__(self) -> str:
+        return f"reminder {self.stage} review {self.review_id} on {self.sent_on}"
 
 
 class PayBand(TimeStampedModel):

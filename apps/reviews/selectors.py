@@ -7,10 +7,10 @@ or export can forget to.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
@@ -21,7 +21,13 @@ from apps.core.roles import Role
 from apps.core.services import access_log_record, client_ip
 from apps.org.models import Person
 from apps.reviews.models import (
-    CalibrationChange, CompensationRecord, CriterionScore, PayBand, RaiseProposal, Review, ReviewCycle,
+    CalibrationChange,
+    CompensationRecord,
+    CriterionScore,
+    PayBand,
+    RaiseProposal,
+    Review,
+    ReviewCycle,
     ReviewTemplate,
 )
 from apps.reviews.policy import apply_scope, sees_all

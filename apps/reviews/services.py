@@ -15,8 +15,16 @@ from apps.core.roles import Role
 from apps.org.models import Person, Team
 from apps.reviews import selectors
 from apps.reviews.models import (
-    CalibrationChange, CompensationRecord, Criterion, CriterionScore, CycleBudget, PayBand, RaiseProposal, Review,
-    ReviewCycle, ReviewTemplate,
+    CalibrationChange,
+    CompensationRecord,
+    Criterion,
+    CriterionScore,
+    CycleBudget,
+    PayBand,
+    RaiseProposal,
+    Review,
+    ReviewCycle,
+    ReviewTemplate,
 )
 from apps.reviews.policy import CURRENCIES, location_zone, sees_all
 
