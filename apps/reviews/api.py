@@ -182,8 +182,11 @@ class ReviewCycleViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveMode
     def get_queryset(self):
         return selectors.cycle_list(actor=self.actor).prefetch_related("scope_teams")
 
-    def perform_create(self, serializer):
+    def create(self, request, *args, **kwargs):
         self._require(*ADMIN_ROLES)
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
         serializer.instance = services.review_cycle_create(actor=self.actor, **serializer.validated_data)
 
     @extend_schema(request=AdvanceSerializer, responses={200: CycleSerializer, 400: OpenApiResponse(description="Not allowed now"),
@@ -336,6 +339,10 @@ class RaiseProposalViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     def get_object(self):
         return selectors.raise_get(actor=self.actor, pk=self.kwargs["pk"], request=self.request)
+
+    def create(self, request, *args, **kwargs):
+        self._require(Role.CTO, Role.HR, Role.EM, Role.TL)
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
