@@ -32,6 +32,11 @@ from apps.reviews.models import (
 ADMIN_ROLES = frozenset({Role.CTO, Role.HR})
 
 
+def _dec(value) -> str | None:
+    """Decimals go out as strings with two places (JSON floats would lose cents)."""
+    return None if value is None else f"{value:.2f}"
+
+
 class PeopleOnly(IsPortalUser):
     """Signed-in people. Service accounts are refused here, whatever their role."""
 
@@ -208,11 +213,11 @@ class ReviewCycleViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveMode
         data = selectors.calibration_data(actor=self.actor, cycle=cycle, request=request)
 
         def row(r):
-            return {"label": r.label, "counts": r.counts, "total": r.total, "average": r.average,
-                    "deviation": r.deviation, "flagged": r.flagged}
+            return {"label": r.label, "counts": r.counts, "total": r.total, "average": _dec(r.average),
+                    "deviation": _dec(r.deviation), "flagged": r.flagged}
 
         return Response({
-            "overall": row(data.overall), "target": data.target,
+            "overall": row(data.overall), "target": {k: _dec(v) for k, v in data.target.items()},
             "by_manager": [row(r) for r in data.by_manager], "by_team": [row(r) for r in data.by_team],
             "nine_box": {pot: {perf: [r.pk for r in rs] for perf, rs in cells.items()}
                          for pot, cells in data.nine_box.items()},
@@ -224,8 +229,9 @@ class ReviewCycleViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveMode
     def budget(self, request, pk=None):
         self._require(*ADMIN_ROLES)
         cycle = self.get_object()
-        return Response([{"currency": b.currency, "payroll": b.payroll, "limit": b.limit, "approved": b.approved,
-                          "pending": b.pending, "over": b.over} for b in selectors.budget_status(cycle=cycle)])
+        return Response([{"currency": b.currency, "payroll": _dec(b.payroll), "limit": _dec(b.limit),
+                          "approved": _dec(b.approved), "pending": _dec(b.pending), "over": b.over}
+                         for b in selectors.budget_status(cycle=cycle)])
 
 
 class ReviewViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
