@@ -161,7 +161,7 @@ class DistributionRow:
     deviation: Decimal | None = None
 
 
-OUTLIER_THRESHOLD = Decimal("0.75")
+OUTLIER_THRESHOLD = Decimal("1.00")
 PERFORMANCE_BANDS = {1: "low", 2: "low", 3: "medium", 4: "high", 5: "high"}
 
 
@@ -186,7 +186,7 @@ class Calibration:
 
 def calibration_data(*, actor: Actor, cycle: ReviewCycle, request=None) -> Calibration:
     """Distribution per manager and per team against the target, outlier managers (average
-    at least 0.75 away from everyone else's), and the performance x potential grid — over the
+    at least one rating point away from everyone else's), and the performance x potential grid — over the
     reviews the actor may see (an EM calibrates their own chain)."""
     reviews = list(review_list(actor=actor, cycle=cycle))
     log_reads(actor=actor, request=request, object_type="reviews.calibration",
