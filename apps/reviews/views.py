@@ -293,7 +293,8 @@ def raise_create(request, pk: int):
     form = RaiseForm(request.POST or None, people=people)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        person = next(p for p in people if p.pk == data.pop("person"))
+        person_id = data.pop("person")
+        person = next(p for p in people if p.pk == person_id)
         try:
             proposal = services.raise_propose(actor=actor, cycle=cycle, person=person, **data)
         except ValidationError as exc:

@@ -2,10 +2,10 @@
 changes recorded with a reason."""
 from __future__ import annotations
 
+import pytest
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.urls import reverse
-import pytest
 
 from apps.core.roles import Role
 from apps.reviews import selectors, services

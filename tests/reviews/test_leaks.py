@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from apps.core.roles import Role
 from tests.factories import PersonFactory, UserFactory
-from tests.reviews.scenario import ENG_SELF, ENG_SALARY, ENG_TEXT, build, salary_strings
+from tests.reviews.scenario import ENG_SALARY, ENG_SELF, ENG_TEXT, build, salary_strings
 
 PROPOSED = Decimal("63500.00")
 POST_ONLY = {
@@ -102,7 +102,7 @@ def test_no_body_holds_engineers_pay_or_review(world, hunt, viewer):
         secrets += [ENG_SELF, *salary_strings(ENG_SALARY)]
     client = world.client(viewer)
     leaks = []
-    for name, urls in hunted_urls(world, hunt).items():
+    for urls in hunted_urls(world, hunt).values():
         for url in urls:
             response = client.get(url)
             body = response.content.decode(errors="replace")

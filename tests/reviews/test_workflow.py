@@ -11,7 +11,14 @@ from django.urls import reverse
 from apps.reviews import services
 from apps.reviews.models import CompensationRecord, CycleBudget, RaiseProposal, Review, ReviewCycle
 from tests.reviews.scenario import (
-    actor_for, band, build, cto_actor, finish_manager_reviews, make_cycle, make_template, pay, scores_for,
+    actor_for,
+    band,
+    build,
+    cto_actor,
+    finish_manager_reviews,
+    make_cycle,
+    make_template,
+    scores_for,
 )
 
 S = ReviewCycle.Stage
@@ -248,4 +255,3 @@ def test_cycle_create_validates_due_dates(world):
 def test_build_in_self_review_stage(world):
     sc = build(world, stage=S.SELF_REVIEW)
     assert sc.cycle.stage == S.SELF_REVIEW and sc.proposal is None
-    _ = pay
