@@ -107,6 +107,13 @@ class ReviewSerializer(serializers.ModelSerializer):
                   "promotion_recommended", "promotion_note", "acknowledged_at", "acknowledgement_comment"]
         read_only_fields = fields
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and instance.subject_id == get_actor(request.user).person_id:
+            data.pop("potential", None)  # the potential assessment is for managers, not its subject
+        return data
+
 
 class SelfReviewInput(serializers.Serializer):
     self_assessment = serializers.CharField(allow_blank=True, required=False, default="")
@@ -231,7 +238,7 @@ class ReviewCycleViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveMode
         cycle = self.get_object()
         return Response([{"currency": b.currency, "payroll": _dec(b.payroll), "limit": _dec(b.limit),
                           "approved": _dec(b.approved), "pending": _dec(b.pending), "over": b.over}
-                         for b in selectors.budget_status(cycle=cycle)])
+                         for b in selectors.cycle_budget(actor=self.actor, cycle=cycle, request=request)])
 
 
 class ReviewViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -276,7 +283,7 @@ class ReviewViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixi
         data = ManagerReviewInput(data=request.data)
         data.is_valid(raise_exception=True)
         review = services.review_manager_save(actor=self.actor, review=review, **data.validated_data)
-        return Response(ReviewSerializer(selectors.review_list(actor=self.actor).prefetch_related(
+        return Response(self.get_serializer(selectors.review_list(actor=self.actor).prefetch_related(
             "scores__criterion").get(pk=review.pk)).data)
 
     @extend_schema(request=CalibrateInput, responses={200: ReviewSerializer, 400: None, 403: None, 404: None})
@@ -286,7 +293,7 @@ class ReviewViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixi
         data = CalibrateInput(data=request.data)
         data.is_valid(raise_exception=True)
         review = services.review_calibrate(actor=self.actor, review=review, **data.validated_data)
-        return Response(ReviewSerializer(selectors.review_list(actor=self.actor).prefetch_related(
+        return Response(self.get_serializer(selectors.review_list(actor=self.actor).prefetch_related(
             "scores__criterion").get(pk=review.pk)).data)
 
     @extend_schema(request=AcknowledgeInput, responses={200: ReviewSerializer, 400: None, 404: None})
@@ -296,7 +303,7 @@ class ReviewViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixi
         data = AcknowledgeInput(data=request.data)
         data.is_valid(raise_exception=True)
         review = services.review_acknowledge(actor=self.actor, review=review, **data.validated_data)
-        return Response(ReviewSerializer(selectors.review_list(actor=self.actor).prefetch_related(
+        return Response(self.get_serializer(selectors.review_list(actor=self.actor).prefetch_related(
             "scores__criterion").get(pk=review.pk)).data)
 
 

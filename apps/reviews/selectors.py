@@ -143,8 +143,13 @@ def reviews_to_write(*, actor: Actor) -> QuerySet[Review]:
     )
 
 
+def _others(qs: QuerySet[Review], actor: Actor) -> QuerySet[Review]:
+    """Calibration is about other people: one's own review (even once shared) is left out."""
+    return qs.exclude(subject_id=actor.person_id) if actor.person_id else qs
+
+
 def calibration_changes(*, actor: Actor, cycle: ReviewCycle) -> QuerySet[CalibrationChange]:
-    visible = review_list(actor=actor, cycle=cycle).values("pk")
+    visible = _others(review_list(actor=actor, cycle=cycle), actor).values("pk")
     return (CalibrationChange.objects.filter(review__in=visible)
             .select_related("review__subject", "changed_by").order_by("-created_at", "-pk"))
 
@@ -188,7 +193,7 @@ def calibration_data(*, actor: Actor, cycle: ReviewCycle, request=None) -> Calib
     """Distribution per manager and per team against the target, outlier managers (average
     at least one rating point away from everyone else's), and the performance x potential grid — over the
     reviews the actor may see (an EM calibrates their own chain)."""
-    reviews = list(review_list(actor=actor, cycle=cycle))
+    reviews = list(_others(review_list(actor=actor, cycle=cycle), actor))
     log_reads(actor=actor, request=request, object_type="reviews.calibration",
               items=[(r.pk, r.subject) for r in reviews], skip_self=True)
     rated = [r for r in reviews if r.final_rating is not None]
@@ -419,6 +424,16 @@ def budget_status(*, cycle: ReviewCycle) -> list[BudgetLine]:
 
 def can_see_budget(actor: Actor) -> bool:
     return sees_all(actor)
+
+
+def cycle_budget(*, actor: Actor, cycle: ReviewCycle, request=None) -> list[BudgetLine] | None:
+    """The budget lines for CTO and HR (None for everyone else). Payroll totals derive from
+    individual pay, so the read is access-logged (one row, no single subject)."""
+    if not can_see_budget(actor):
+        return None
+    lines = budget_status(cycle=cycle)
+    access_log_record(user=actor.user, object_type="reviews.budget", object_id=cycle.pk, request=request)
+    return lines
 
 
 def export_rows(*, actor: Actor, cycle: ReviewCycle, request=None) -> list[dict]:

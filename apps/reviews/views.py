@@ -74,7 +74,7 @@ def cycle_detail(request, pk: int):
         "cycle": cycle,
         "reviews": reviews,
         "own": selectors.own_review_list(actor=actor).filter(cycle=cycle).first(),
-        "budget": selectors.budget_status(cycle=cycle) if selectors.can_see_budget(actor) else None,
+        "budget": selectors.cycle_budget(actor=actor, cycle=cycle, request=request),
         "is_admin": actor.has_role(*ADMIN_ROLES),
         "can_calibrate": actor.has_role(*CALIBRATION_ROLES),
         "can_raise": actor.has_role(*RAISE_ROLES),
@@ -139,9 +139,12 @@ def review_calibrate(request, pk: int):
 def review_detail(request, pk: int):
     actor = request.actor
     review = selectors.review_get(actor=actor, pk=pk, request=request)
+    is_subject = review.subject_id == actor.person_id
     return render(request, "reviews/review_detail.html", {
         "review": review,
-        "is_subject": review.subject_id == actor.person_id,
+        "is_subject": is_subject,
+        "letter": selectors.raise_list(actor=actor, cycle=review.cycle).filter(person_id=actor.person_id).first()
+        if is_subject else None,
         "can_write": services._is_reviewer(actor, review) and review.cycle.stage == ReviewCycle.Stage.MANAGER_REVIEW,
         "ack_form": AcknowledgeForm(),
     })
@@ -279,7 +282,7 @@ def raise_list(request, pk: int):
     proposals = selectors.raise_list_logged(actor=request.actor, cycle=cycle, request=request)
     return render(request, "reviews/raise_list.html", {
         "cycle": cycle, "proposals": proposals,
-        "budget": selectors.budget_status(cycle=cycle) if selectors.can_see_budget(request.actor) else None,
+        "budget": selectors.cycle_budget(actor=request.actor, cycle=cycle, request=request),
         "is_cto": request.actor.is_cto, "open": cycle.stage in services.RAISE_STAGES,
     })
 

@@ -202,3 +202,31 @@ def test_an_engineer_cannot_approve_a_raise_and_nothing_changes(world, sc):
     sc.proposal.refresh_from_db()
     assert sc.proposal.status == "proposed"
     assert Decimal(sc.proposal.proposed_salary) == Decimal("63500.00")
+
+
+def test_the_subject_never_sees_their_potential_or_their_own_calibration(world, sc):
+    cto = cto_actor(world)
+    services.raise_decide(actor=cto, proposal=sc.proposal, approve=True)
+    services.raise_decide(actor=cto, proposal=sc.proposal2, approve=False)
+    finish_manager_reviews(world, sc.cycle)
+    cycle = services.review_cycle_advance(actor=cto, cycle=sc.cycle)
+    cycle = services.review_cycle_advance(actor=cto, cycle=cycle)
+    body = world.client("engineer").get(reverse("api:review-detail", args=[sc.review.pk])).json()
+    assert "potential" not in body and body["manager_assessment"] == ENG_TEXT
+    assert world.client("tl").get(reverse("api:review-detail", args=[sc.review.pk])).json()["potential"] == "high"
+    page = world.client("engineer").get(reverse("reviews:review-detail", args=[sc.review.pk])).content.decode()
+    assert "Potential:" not in page and 'data-testid="letter-link"' in page
+    # The EM's own (shared) review is not part of their calibration view.
+    em_review = Review.objects.get(cycle=cycle, subject=world.em)
+    calib = world.client("em").get(reverse("api:review-cycle-calibration", args=[cycle.pk])).json()
+    boxed = [pk for cells in calib["nine_box"].values() for pks in cells.values() for pk in pks]
+    assert em_review.pk not in boxed and sc.review.pk in boxed
+
+
+def test_budget_reads_are_logged(world, sc):
+    AccessLog.objects.all().delete()
+    world.client("hr").get(reverse("api:review-cycle-budget", args=[sc.cycle.pk]))
+    world.client("cto").get(reverse("reviews:cycle-detail", args=[sc.cycle.pk]))
+    world.client("em").get(reverse("reviews:cycle-detail", args=[sc.cycle.pk]))  # no budget shown, no row
+    assert sorted(AccessLog.objects.filter(object_type="reviews.budget").values_list("user__username", flat=True)) == [
+        "cto", "hr"]

@@ -255,3 +255,22 @@ def test_cycle_create_validates_due_dates(world):
 def test_build_in_self_review_stage(world):
     sc = build(world, stage=S.SELF_REVIEW)
     assert sc.cycle.stage == S.SELF_REVIEW and sc.proposal is None
+
+
+def test_hr_creates_a_cycle_through_the_api(world, sc):
+    response = world.client("hr").post(reverse("api:review-cycle-list"), {
+        "name": "2026 H2", "template": sc.template.pk, "scope": "roles", "scope_roles": ["engineer", "tl"],
+        "self_review_due": "2026-12-01", "manager_review_due": "2026-12-10", "calibration_due": "2026-12-15",
+        "share_date": "2026-12-20", "effective_date": "2027-01-01", "budget_percent": "2.50",
+        "budgets": {"USD": "15000.00"}, "target_distribution": {"1": 5, "2": 15, "3": 50, "4": 20, "5": 10},
+    }, content_type="application/json")
+    assert response.status_code == 201
+    cycle = ReviewCycle.objects.get(name="2026 H2")
+    assert (response.json()["stage"], cycle.scope_roles, list(cycle.budgets.values_list("currency", "amount"))) == (
+        "draft", ["engineer", "tl"], [("USD", Decimal("15000.00"))])
+    bad = world.client("hr").post(reverse("api:review-cycle-list"), {
+        "name": "Bad target", "template": sc.template.pk, "scope": "everyone", "self_review_due": "2026-12-01",
+        "manager_review_due": "2026-12-10", "calibration_due": "2026-12-15", "share_date": "2026-12-20",
+        "effective_date": "2027-01-01", "target_distribution": {"3": 90}}, content_type="application/json")
+    assert bad.status_code == 400
+    assert bad.json() == {"target_distribution": ["The target percentages must add up to 100."]}
