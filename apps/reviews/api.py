@@ -60,6 +60,24 @@ class _ActorMixin:
 
 
 # -- serializers -----------------------------------------------------------------------------------
+class CriterionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=120)
+    weight = serializers.DecimalField(max_digits=5, decimal_places=2)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TemplateSerializer(serializers.ModelSerializer):
+    criteria = CriterionSerializer(many=True)
+
+    class Meta:
+        model = ReviewTemplate
+        fields = ["id", "name", "description", "is_active", "criteria"]
+        read_only_fields = ["id", "is_active"]
+        validators: list = []
+        extra_kwargs = {"name": {"validators": []}}
+
+
 class CycleSerializer(serializers.ModelSerializer):
     template = serializers.PrimaryKeyRelatedField(queryset=ReviewTemplate.objects.filter(is_active=True))
     next_stage = serializers.CharField(read_only=True, allow_null=True)
@@ -184,6 +202,24 @@ class PayBandSerializer(serializers.ModelSerializer):
 
 
 # -- viewsets ---------------------------------------------------------------------------------------
+class ReviewTemplateViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                            viewsets.GenericViewSet):
+    """Weighted review templates (criteria and weights). CTO and HR create them."""
+
+    serializer_class = TemplateSerializer
+    filterset_fields = ["is_active"]
+
+    def get_queryset(self):
+        return selectors.template_list(actor=self.actor)
+
+    def create(self, request, *args, **kwargs):
+        self._require(*ADMIN_ROLES)
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.review_template_create(actor=self.actor, **serializer.validated_data)
+
+
 class ReviewCycleViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                          viewsets.GenericViewSet):
     """Review cycles. Stages move forward with ``POST .../advance/`` (CTO, HR)."""
@@ -403,6 +439,7 @@ class PayBandViewSet(_ActorMixin, mixins.ListModelMixin, mixins.CreateModelMixin
 
 
 def register(router) -> None:
+    router.register("review-templates", ReviewTemplateViewSet, basename="review-template")
     router.register("review-cycles", ReviewCycleViewSet, basename="review-cycle")
     router.register("reviews", ReviewViewSet, basename="review")
     router.register("compensation-records", CompensationViewSet, basename="compensation-record")

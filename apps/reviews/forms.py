@@ -153,3 +153,28 @@ class RaiseForm(forms.Form):
         self.fields["person"].choices = [(p.pk, p.full_name) for p in people]
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", "Propose"))
+
+
+class TemplateForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    criteria = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="One criterion a line: name | weight | description (optional), e.g. \"Delivery | 40 | Ships\".",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", "Create template"))
+
+    def clean_criteria(self) -> list[dict]:
+        out = []
+        for n, line in enumerate(self.cleaned_data["criteria"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [p.strip() for p in line.split("|")]
+            if len(parts) < 2:
+                raise forms.ValidationError(f"Line {n}: write 'name | weight'.")
+            out.append({"name": parts[0], "weight": parts[1], "description": parts[2] if len(parts) > 2 else ""})
+        return out

@@ -5,6 +5,8 @@ from apps.reviews import views
 app_name = "reviews"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("templates/", views.template_list, name="template-list"),
+    path("templates/new/", views.template_create, name="template-create"),
     path("cycles/new/", views.cycle_create, name="cycle-create"),
     path("cycles/<int:pk>/", views.cycle_detail, name="cycle-detail"),
     path("cycles/<int:pk>/advance/", views.cycle_advance, name="cycle-advance"),

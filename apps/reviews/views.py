@@ -24,6 +24,7 @@ from apps.reviews.forms import (
     PayBandForm,
     RaiseForm,
     SelfReviewForm,
+    TemplateForm,
 )
 from apps.reviews.models import ReviewCycle
 
@@ -46,6 +47,29 @@ def home(request):
         "to_write": selectors.reviews_to_write(actor=actor),
         "is_admin": actor.has_role(*ADMIN_ROLES),
     })
+
+
+@portal_view
+def template_list(request):
+    require_role(request.actor, *CALIBRATION_ROLES)
+    return render(request, "reviews/template_list.html", {
+        "templates": selectors.template_list(actor=request.actor), "is_admin": request.actor.has_role(*ADMIN_ROLES),
+    })
+
+
+@portal_view
+def template_create(request):
+    require_role(request.actor, *ADMIN_ROLES)
+    form = TemplateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            template = services.review_template_create(actor=request.actor, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Template {template} created.")
+            return redirect("reviews:template-list")
+    return render(request, "reviews/template_form.html", {"form": form})
 
 
 @portal_view

@@ -31,6 +31,8 @@ def cases(world):
         # -- pages -------------------------------------------------------------------------------
         Case("reviews:home", page()),
         Case("reviews:cycle-create", page(allowed=ADMIN)),
+        Case("reviews:template-list", page(allowed=CALIBRATORS)),
+        Case("reviews:template-create", page(allowed=ADMIN)),
         Case("reviews:cycle-detail", page(), kwargs={"pk": cycle.pk}),
         Case("reviews:cycle-detail", page(ok=404, denied=404), kwargs={"pk": 999999}),
         Case("reviews:cycle-advance", page(ok=405, denied=405), kwargs={"pk": cycle.pk}),
@@ -59,6 +61,9 @@ def cases(world):
         Case("reviews:band-list", page(allowed=CALIBRATORS)),
         Case("reviews:band-create", page(allowed=ADMIN)),
         # -- API -----------------------------------------------------------------------------------
+        Case("api:review-template-list", api(allowed=PEOPLE)),
+        Case("api:review-template-detail", api(allowed=PEOPLE), kwargs={"pk": sc.template.pk}),
+        Case("api:review-template-list", api(allowed=ADMIN, ok=400), method="post", data={}),
         Case("api:review-cycle-list", api(allowed=PEOPLE)),
         Case("api:review-cycle-detail", api(allowed=PEOPLE), kwargs={"pk": cycle.pk}),
         Case("api:review-cycle-list", api(allowed=ADMIN, ok=400), method="post", data={}),

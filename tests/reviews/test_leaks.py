@@ -19,7 +19,7 @@ POST_ONLY = {
     "api:review-cycle-advance", "api:review-self-assessment", "api:review-manager-assessment",
     "api:review-calibrate", "api:review-acknowledge", "api:raise-proposal-approve", "api:raise-proposal-reject",
 }
-API_BASENAMES = ("review-cycle", "review", "compensation-record", "raise-proposal", "pay-band")
+API_BASENAMES = ("review-template", "review-cycle", "review", "compensation-record", "raise-proposal", "pay-band")
 
 
 def _names(patterns=None, namespace=None) -> set[str]:
@@ -38,13 +38,18 @@ def app_url_names() -> set[str]:
             or (n.startswith("api:") and any(n[4:].startswith(b + "-") for b in API_BASENAMES))}
 
 
-def hunted_urls(world, sc) -> dict[str, list[str]]:
+def hunted_urls(world, hunt) -> dict[str, list[str]]:
     """URL name -> the GET URLs aimed at engineer's records (and the lists that could hold them)."""
     eng = world.engineer
+    sc = hunt
     c = sc.cycle.pk
     return {
         "reviews:home": [reverse("reviews:home")],
         "reviews:cycle-create": [reverse("reviews:cycle-create")],
+        "reviews:template-list": [reverse("reviews:template-list")],
+        "reviews:template-create": [reverse("reviews:template-create")],
+        "api:review-template-list": [reverse("api:review-template-list")],
+        "api:review-template-detail": [reverse("api:review-template-detail", args=[hunt.template.pk])],
         "reviews:cycle-detail": [reverse("reviews:cycle-detail", args=[c])],
         "reviews:calibration": [reverse("reviews:calibration", args=[c])],
         "reviews:raise-list": [reverse("reviews:raise-list", args=[c])],

@@ -121,3 +121,29 @@ def test_an_engineer_home_shows_their_own_review_and_nothing_else(world):
     assert ENG2_TEXT not in page and "Engineer2 Person" not in page
     detail = world.client("engineer").get(sc.cycle.get_absolute_url()).content.decode()
     assert "No review you may see." in detail and ENG_SELF not in detail
+
+
+def test_templates_on_the_page_and_the_api(world):
+    hr = world.client("hr")
+    response = hr.post(reverse("reviews:template-create"), {
+        "name": "Data engineering", "description": "For data people",
+        "criteria": "Delivery | 40 | Ships\nData quality | 35\nCollaboration | 25"})
+    assert response.status_code == 302
+    body = world.client("em").get(reverse("api:review-template-list")).json()["results"]
+    assert [(c["name"], c["weight"]) for c in body[0]["criteria"]] == [
+        ("Delivery", "40.00"), ("Data quality", "35.00"), ("Collaboration", "25.00")]
+    page = world.client("em").get(reverse("reviews:template-list")).content.decode()
+    assert "Data quality" in page
+    bad = hr.post(reverse("reviews:template-create"), {"name": "Broken", "criteria": "Delivery | -5"})
+    assert "must be greater than zero" in bad.content.decode()
+    api = hr.post(reverse("api:review-template-list"), {"name": "Data engineering", "criteria": [
+        {"name": "A", "weight": "1"}]}, content_type="application/json")
+    assert (api.status_code, api.json()) == (400, {"name": ["A template with this name exists already."]})
+    created = world.client("cto").post(reverse("api:review-template-list"), {"name": "Platform", "criteria": [
+        {"name": "Reliability", "weight": "60"}, {"name": "Automation", "weight": "40"}]},
+        content_type="application/json")
+    assert created.status_code == 201
+    assert [c["name"] for c in created.json()["criteria"]] == ["Reliability", "Automation"]
+    from apps.reviews.models import ReviewTemplate
+
+    assert sorted(ReviewTemplate.objects.values_list("name", flat=True)) == ["Data engineering", "Platform"]
