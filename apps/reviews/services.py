@@ -29,6 +29,7 @@ from apps.reviews.models import (
 from apps.reviews.policy import CURRENCIES, location_zone, sees_all
 
 Stage = ReviewCycle.Stage
+CALIBRATED = "Adjusted in calibration."
 MAX_SALARY = Decimal("9999999999.99")
 
 
@@ -386,7 +387,9 @@ def review_calibrate(*, actor: Actor, review: Review, rating: int | None = None,
     if new_rating is not None and new_rating != review.final_rating:
         changes.append(("rating", review.final_rating, new_rating))
         review.override_rating = new_rating
-        review.override_reason = f"Calibration: {reason}"
+        # The reason itself stays in CalibrationChange (calibrators only): the subject sees
+        # that the rating was calibrated, not what was said about them in the room.
+        review.override_reason = CALIBRATED
     if potential and potential != review.potential:
         changes.append(("potential", review.potential, potential))
         review.potential = potential

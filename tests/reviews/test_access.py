@@ -230,3 +230,19 @@ def test_budget_reads_are_logged(world, sc):
     world.client("em").get(reverse("reviews:cycle-detail", args=[sc.cycle.pk]))  # no budget shown, no row
     assert sorted(AccessLog.objects.filter(object_type="reviews.budget").values_list("user__username", flat=True)) == [
         "cto", "hr"]
+
+
+def test_the_subject_never_reads_what_was_said_in_calibration(world, sc):
+    cto = cto_actor(world)
+    services.raise_decide(actor=cto, proposal=sc.proposal, approve=False)
+    services.raise_decide(actor=cto, proposal=sc.proposal2, approve=False)
+    finish_manager_reviews(world, sc.cycle)
+    cycle = services.review_cycle_advance(actor=cto, cycle=sc.cycle)
+    services.review_calibrate(actor=cto, review=sc.review, rating=3, reason="TL-ROOM-REMARK: too generous")
+    services.review_cycle_advance(actor=cto, cycle=cycle)
+    client = world.client("engineer")
+    page = client.get(reverse("reviews:review-detail", args=[sc.review.pk])).content.decode()
+    body = client.get(reverse("api:review-detail", args=[sc.review.pk])).content.decode()
+    assert "TL-ROOM-REMARK" not in page and "TL-ROOM-REMARK" not in body
+    assert "Adjusted in calibration." in page
+    assert client.get(reverse("reviews:calibration", args=[cycle.pk])).status_code == 403

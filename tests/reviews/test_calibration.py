@@ -72,7 +72,7 @@ def test_a_calibration_change_is_recorded_with_its_reason(world, calib):
                                         {"rating": "4", "potential": "medium", "reason": "Lenient reviewer"})
     assert response.status_code == 302
     review.refresh_from_db()
-    assert (review.final_rating, review.potential, review.override_reason) == (4, "medium", "Calibration: Lenient reviewer")
+    assert (review.final_rating, review.potential, review.override_reason) == (4, "medium", "Adjusted in calibration.")
     assert sorted(CalibrationChange.objects.values_list("field", "old_value", "new_value", "reason",
                                                         "changed_by__username")) == [
         ("potential", "high", "medium", "Lenient reviewer", "cto"),

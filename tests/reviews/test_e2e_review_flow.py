@@ -97,6 +97,7 @@ def test_em_reviews_cto_calibrates_and_approves_engineer_acknowledges(transactio
     eng.click(f"[data-testid=own-review-{review.pk}]")
     assert TEXT in eng.inner_text("[data-testid=manager-assessment]")
     assert eng.inner_text("[data-testid=final-rating]").strip() == "5"
+    assert "Strongest delivery in the org" not in eng.content()  # calibration notes stay with calibrators
     eng.click("[data-testid=acknowledge]")
     assert "Acknowledged on" in eng.inner_text("[data-testid=acknowledged]")
 
