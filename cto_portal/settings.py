@@ -273,6 +273,8 @@ SPECTACULAR_SETTINGS = {
         "InfraFindingKindEnum": "apps.infra.models.Finding.Kind",
         "InfraRequestKindEnum": "apps.infra.models.InfraRequest.Kind",
         "InfraRequestStatusEnum": "apps.infra.models.InfraRequest.Status",
+        "AmaQuestionStatusEnum": "apps.security.models.AmaQuestion.Status",
+        "ReviewCycleStageEnum": "apps.reviews.models.ReviewCycle.Stage",
     },
 }
 
