@@ -65,6 +65,12 @@ def test_feed_parses_back_with_the_persons_meetings_only(world, data):
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
     events = parse_ics(response.content.decode())
     assert sorted(unescape(e["SUMMARY"]) for e in events) == ["EM Sync", "Em / Tl 1:1"]
+    # The reference parser (icalendar) reads the same feed back, folding and escaping included.
+    import icalendar
+
+    calendar = icalendar.Calendar.from_ical(response.content)
+    parsed = sorted(str(c["SUMMARY"]) for c in calendar.walk("VEVENT"))
+    assert parsed == ["EM Sync", "Em / Tl 1:1"]
     start = datetime.strptime(next(e for e in events if e["SUMMARY"] == "EM Sync")["DTSTART"], "%Y%m%dT%H%M%SZ")
     assert start.replace(tzinfo=UTC) == data.em_meeting.scheduled_at
 
