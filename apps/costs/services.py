@@ -348,7 +348,7 @@ def _budget_recipients(budget: Budget) -> list[str]:
     return sorted(set(emails))
 
 
-def budget_alerts_check(*, today: date | None = None) -> list[BudgetAlert]:
+def budget_alerts_check(*, today: date | None = None, notify: bool = True) -> list[BudgetAlert]:
     """Create the alerts every active budget has earned this period: each threshold reached,
     and "forecast over budget", once per budget, period and threshold (a unique constraint
     guards against two workers racing). New alerts are emailed."""
@@ -371,6 +371,7 @@ def budget_alerts_check(*, today: date | None = None) -> list[BudgetAlert]:
                 continue
             if is_new:
                 created.append(alert)
+            if is_new and notify:
                 send_mail(
                     subject=f"[CTO Portal] Budget {budget.name}: {alert.label}",
                     message=(f"{budget.name} ({budget.get_period_display().lower()} budget {budget.amount} "
