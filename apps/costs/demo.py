@@ -105,11 +105,11 @@ def seed_demo(*, people: dict, teams: dict, stdout=None, today: date | None = No
 
     reporting = settings.REPORTING_CURRENCY
     budgets = [
-        ("Cloud total", "total", None, 60000, "monthly"),
-        ("Payments Backend", "team", "payments-backend", 17500, "monthly"),
-        ("Core API", "team", "core-api", 20000, "monthly"),
-        ("Data", "team", "data", 55000, "quarterly"),
-        ("Platform", "team", "platform", 6000, "monthly"),
+        ("Cloud total", "total", None, 95000, "monthly"),
+        ("Payments Backend", "team", "payments-backend", 22000, "monthly"),
+        ("Core API", "team", "core-api", 21500, "monthly"),
+        ("Data", "team", "data", 140000, "quarterly"),
+        ("Platform", "team", "platform", 6800, "monthly"),
     ]
     for name, scope, team, amount, period in budgets:
         Budget.objects.update_or_create(name=name, defaults={
