@@ -216,11 +216,13 @@ def parse_csv(
 ) -> None:
     """Stream one CSV into ``into``. Raises ValidationError naming the file, row and column of the
     first bad row (nothing has been written at that point)."""
-    reader = csv.DictReader(text)
+    reader = csv.reader(text)
     try:
-        header = reader.fieldnames or []
+        header = next(reader, None) or []
     except (csv.Error, UnicodeDecodeError) as exc:
         raise ValidationError(f"{name}: row 1: the header cannot be read ({exc}).")
+    header = [h.strip() for h in header]
+    width = len(header)
     detected = detect_format(header)
     fmt = fmt or detected
     if fmt is None:
@@ -236,11 +238,14 @@ def parse_csv(
     facts = into.facts
     rownum = 1
     try:
-        for row in reader:
+        for values in reader:
             rownum += 1
-            if None in row:
-                raise RowError(header[-1] if header else "?", f"has {len(header) + len(row[None])} values, the header "
-                               f"has {len(header)} columns")
+            if len(values) != width:
+                if not values:
+                    continue  # a blank line
+                raise RowError(header[len(values)] if len(values) < width else header[-1],
+                               f"the row has {len(values)} values, the header has {width} columns")
+            row = dict(zip(header, values))
             if fmt == FOCUS:
                 key, cost, amortized, sub_name, category, account_id, period = _focus_row(row, attribution)
             else:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.core.access import Actor
@@ -141,6 +141,8 @@ def _replace_periods(parsed: importers.ParsedFile, source: str, progress: Callab
         n, _ = CostEntry.objects.filter(provider=provider, billing_account_id=billing_account,
                                         billing_period=period).delete()
         deleted += n
+    if connection.vendor == "postgresql":
+        return deleted, _copy_facts(parsed, source, progress)
     written = 0
     batch: list[CostEntry] = []
     for key, fact in parsed.facts.items():
@@ -161,6 +163,56 @@ def _replace_periods(parsed: importers.ParsedFile, source: str, progress: Callab
         CostEntry.objects.bulk_create(batch)
         written += len(batch)
     return deleted, written
+
+
+COPY_BATCH = 50_000
+COPY_COLUMNS = ("date", "billing_period", "provider", "billing_account_id", "sub_account_id", "sub_account_name",
+                "account_id", "service", "service_category", "region", "team_id", "cost", "amortized_cost", "currency",
+                "source", "created_at")
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return "\\N"
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _copy_facts(parsed: importers.ParsedFile, source: str, progress: Callable[[int], None] | None) -> int:
+    """PostgreSQL: stream the facts with COPY (inside the caller's transaction) in batches —
+    an order of magnitude faster than INSERTs for big exports."""
+    table = CostEntry._meta.db_table
+    sql = f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+    now = timezone.now().isoformat()
+    written = 0
+    buffer = io.StringIO()
+    pending = 0
+    with connection.cursor() as cursor:
+        for key, fact in parsed.facts.items():
+            day, period, provider, billing_account, sub_account, service, region, team_id, currency = key
+            buffer.write("\t".join((
+                day.isoformat(), period.isoformat(), _copy_text(provider), _copy_text(billing_account),
+                _copy_text(sub_account), _copy_text(fact.sub_account_name), _copy_text(fact.account_id),
+                _copy_text(service), _copy_text(fact.service_category), _copy_text(region), _copy_text(team_id),
+                str(fact.cost), str(fact.amortized), currency, source, now,
+            )))
+            buffer.write("\n")
+            pending += 1
+            if pending >= COPY_BATCH:
+                buffer.seek(0)
+                cursor.copy_expert(sql, buffer)
+                written += pending
+                pending = 0
+                buffer = io.StringIO()
+                if progress:
+                    progress(written)
+        if pending:
+            buffer.seek(0)
+            cursor.copy_expert(sql, buffer)
+            written += pending
+    return written
 
 
 def cost_upload_create(*, actor: Actor, filename: str, content: bytes, fmt: str = "", user=None) -> CostUpload:
@@ -278,6 +330,42 @@ def _replace_ce_window(*, account: AwsAccount, payer: AwsAccount | None, start: 
     ]
     CostEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
     return len(entries)
+
+
+def rightsizing_sync(
+    *, actor: Actor, client_factory: Callable[[AwsAccount], object] = sources.ce_client_for,
+    sleep: Callable[[float], None] = time.sleep, run: SyncRun | None = None,
+) -> list[SavingsOpportunity]:
+    """Cost Explorer's EC2 rightsizing recommendations (read in the payer account) as savings
+    opportunities, upserted by (source, account:resource:action): a re-run updates the estimate
+    and keeps the status the team set."""
+    from apps.core import services as core_services
+
+    _require_admin(actor)
+    payer = AwsAccount.objects.filter(is_payer=True, enabled=True).first()
+    if payer is None:
+        return []
+    calls = sources.AwsCallCount()
+    try:
+        records = list(sources.rightsizing_recommendations(client_factory(payer), calls=calls, sleep=sleep))
+    finally:
+        if run is not None:
+            core_services.syncrun_progress(run=run, aws_calls=calls.count)
+    accounts = {a.account_id: a for a in AwsAccount.objects.select_related("default_team")}
+    out = []
+    with transaction.atomic():
+        for r in records:
+            account = accounts.get(r.account_id)
+            what = f"to {r.target_type}" if r.action == "Modify" else "(idle: terminate)"
+            opp, _ = SavingsOpportunity.objects.update_or_create(
+                source=SavingsOpportunity.Source.RIGHTSIZING, external_id=f"{r.account_id}:{r.resource_id}:{r.action}"[:255],
+                defaults={"title": f"Rightsize {r.instance_name or r.resource_id} ({r.current_type}) {what}"[:200],
+                          "account": account, "service": "Amazon Elastic Compute Cloud",
+                          "team": account.default_team if account else None,
+                          "estimated_monthly": r.monthly_savings.quantize(CENT), "currency": r.currency},
+            )
+            out.append(opp)
+    return out
 
 
 # -- Budgets --------------------------------------------------------------------------------------------

@@ -201,3 +201,51 @@ class _RawAdapter(io.RawIOBase):
         if close:
             close()
         super().close()
+
+
+@dataclass(frozen=True)
+class RightsizingRecord:
+    account_id: str
+    resource_id: str
+    instance_name: str
+    current_type: str
+    action: str  # "Modify" or "Terminate"
+    target_type: str
+    monthly_savings: Decimal
+    currency: str
+
+
+def rightsizing_recommendations(
+    client, *, calls: AwsCallCount, sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[RightsizingRecord]:
+    """GetRightsizingRecommendation for EC2 (paged with NextPageToken)."""
+    params: dict[str, Any] = {
+        "Service": "AmazonEC2",
+        "Configuration": {"RecommendationTarget": "SAME_INSTANCE_FAMILY", "BenefitsConsidered": True},
+    }
+    token: str | None = None
+    while True:
+        request = dict(params)
+        if token:
+            request["NextPageToken"] = token
+        page = call_with_retry(client.get_rightsizing_recommendation, calls=calls, sleep=sleep, **request)
+        for rec in page.get("RightsizingRecommendations", []):
+            current = rec.get("CurrentInstance", {})
+            current_type = (current.get("ResourceDetails", {}).get("EC2ResourceDetails", {}) or {}).get("InstanceType", "")
+            action = rec.get("RightsizingType", "")
+            if action == "Terminate":
+                detail = rec.get("TerminateRecommendationDetail", {})
+                savings, currency, target = detail.get("EstimatedMonthlySavings", "0"), detail.get("CurrencyCode", "USD"), ""
+            else:
+                targets = rec.get("ModifyRecommendationDetail", {}).get("TargetInstances", [])
+                best = next((t for t in targets if t.get("DefaultTargetInstance")), targets[0] if targets else {})
+                savings, currency = best.get("EstimatedMonthlySavings", "0"), best.get("CurrencyCode", "USD")
+                target = (best.get("ResourceDetails", {}).get("EC2ResourceDetails", {}) or {}).get("InstanceType", "")
+            yield RightsizingRecord(
+                account_id=rec.get("AccountId", ""), resource_id=current.get("ResourceId", ""),
+                instance_name=current.get("InstanceName", ""), current_type=current_type, action=action,
+                target_type=target, monthly_savings=Decimal(str(savings or "0")), currency=currency or "USD",
+            )
+        token = page.get("NextPageToken")
+        if not token:
+            return

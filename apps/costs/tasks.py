@@ -90,6 +90,10 @@ def daily_task() -> dict:
         run = core_services.syncrun_create(kind=COST_SYNC, params={"scheduled": True})
         cost_explorer_sync_task.apply(args=[run.pk])
         out["sync_run"] = run.pk
+        try:
+            out["rightsizing"] = len(services.rightsizing_sync(actor=services.SYSTEM))
+        except Exception as exc:  # recommendations are a bonus: never block anomalies and budgets
+            out["rightsizing_error"] = f"{type(exc).__name__}: {exc}"
     out["anomalies"] = len(services.anomalies_detect())
     out["budget_alerts"] = len(services.budget_alerts_check(today=timezone.now().date()))
     out["reminders"] = len(services.subscription_reminders_send())

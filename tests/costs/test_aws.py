@@ -242,3 +242,35 @@ def test_sync_aws_unknown_account_is_refused():
 
     with pytest.raises(CommandError, match="Unknown or disabled account"):
         call_command("sync_aws", "--costs", "--account", "999999999999")
+
+
+def test_rightsizing_recommendations_become_savings_opportunities():
+    from apps.costs.models import SavingsOpportunity
+
+    team = TeamFactory(slug="payments", name="Payments")
+    AwsAccount.objects.create(account_id="200000000000", name="payer", is_payer=True)
+    AwsAccount.objects.create(account_id="210000000001", name="payments", default_team=team)
+    client = _ce_client()
+    rec = {"AccountId": "210000000001", "RightsizingType": "Modify",
+           "CurrentInstance": {"ResourceId": "i-0abc", "InstanceName": "pay-api-1",
+                               "ResourceDetails": {"EC2ResourceDetails": {"InstanceType": "m5.2xlarge"}}},
+           "ModifyRecommendationDetail": {"TargetInstances": [
+               {"EstimatedMonthlySavings": "80.50", "CurrencyCode": "USD", "DefaultTargetInstance": True,
+                "ResourceDetails": {"EC2ResourceDetails": {"InstanceType": "m5.xlarge"}}}]}}
+    idle = {"AccountId": "210000000001", "RightsizingType": "Terminate",
+            "CurrentInstance": {"ResourceId": "i-0dead", "InstanceName": "",
+                                "ResourceDetails": {"EC2ResourceDetails": {"InstanceType": "t3.large"}}},
+            "TerminateRecommendationDetail": {"EstimatedMonthlySavings": "60.7", "CurrencyCode": "USD"}}
+    for _ in range(2):  # twice: the second run updates, it does not duplicate
+        stub = Stubber(client)
+        stub.add_response("get_rightsizing_recommendation", {"RightsizingRecommendations": [rec], "NextPageToken": "n"})
+        stub.add_response("get_rightsizing_recommendation", {"RightsizingRecommendations": [idle]})
+        with stub:
+            services.rightsizing_sync(actor=services.SYSTEM, client_factory=lambda a: client, sleep=lambda s: None)
+        stub.assert_no_pending_responses()
+        SavingsOpportunity.objects.filter(external_id__endswith="Modify").update(status="in_progress")
+
+    assert sorted(SavingsOpportunity.objects.values_list("title", "estimated_monthly", "team__slug", "status")) == [
+        ("Rightsize i-0dead (t3.large) (idle: terminate)", Decimal("60.70"), "payments", "open"),
+        ("Rightsize pay-api-1 (m5.2xlarge) to m5.xlarge", Decimal("80.50"), "payments", "in_progress"),
+    ]

@@ -211,3 +211,15 @@ def test_import_costs_command_failure_changes_nothing(tmp_path):
     assert "bad.csv: row 4, column BilledCost: 'abc' is not a number." in str(exc.value)
     assert CostEntry.objects.count() == 0
     assert SyncRun.objects.get(kind="cost_import").status == "failed"
+
+
+def test_a_short_row_is_refused_not_read_as_zero(tmp_path):
+    path = tmp_path / "short.csv"
+    content = focus_csv([{"BilledCost": "1"}, {"BilledCost": "2"}]).splitlines()
+    content[2] = ",".join(content[2].split(",")[:5])
+    path.write_text("\n".join(content) + "\n")
+    with pytest.raises(ValidationError) as exc:
+        import_path(path)
+    assert exc.value.messages == ["short.csv: row 3, column ChargePeriodStart: the row has 5 values, the header has "
+                                  "13 columns."]
+    assert CostEntry.objects.count() == 0
