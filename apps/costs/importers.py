@@ -104,6 +104,36 @@ class ParsedFile:
     rows: int = 0
     periods: set[tuple[str, str, date]] = field(default_factory=set)  # (provider, billing account, period)
     formats: set[str] = field(default_factory=set)
+    # (period, provider, billing account, resource id, currency) -> [cost, service, sub-account, team id, name]
+    resources: dict[tuple, list] = field(default_factory=dict)
+
+    RESOURCE_LIMIT = 300_000  # bounded memory: prune to the biggest half when exceeded
+
+    def add_resource(self, key: tuple, cost: Decimal, service: str, sub_account: str, team_id, name: str) -> None:
+        entry = self.resources.get(key)
+        if entry is None:
+            if len(self.resources) >= self.RESOURCE_LIMIT:
+                self._prune()
+            self.resources[key] = [cost, service, sub_account, team_id, name]
+        else:
+            entry[0] += cost
+
+    def _prune(self) -> None:
+        """Keep the most expensive half. Resources dropped here were in the cheap half when the
+        table filled up: the monthly top list stays right unless a file holds hundreds of
+        thousands of resources of similar cost (documented approximation)."""
+        keep = sorted(self.resources.items(), key=lambda kv: kv[1][0], reverse=True)[: self.RESOURCE_LIMIT // 2]
+        self.resources = dict(keep)
+
+    def top_resources(self, n: int) -> list[tuple[tuple, list]]:
+        groups: dict[tuple, list] = {}
+        for key, entry in self.resources.items():
+            groups.setdefault((key[0], key[1], key[2], key[4]), []).append((key, entry))
+        out = []
+        for items in groups.values():
+            items.sort(key=lambda kv: kv[1][0], reverse=True)
+            out.extend(items[:n])
+        return out
 
 
 class Attribution:
@@ -179,7 +209,8 @@ def _focus_row(row: dict, attribution: Attribution) -> tuple[tuple, Decimal, Dec
     team_id, account_id = attribution.resolve(_tags(row, "Tags"), sub_account or billing_account)
     key = (day, period, provider[:64], billing_account[:200], sub_account[:200], service[:200], region[:64], team_id, currency)
     return key, cost, amortized, _clean(row.get("SubAccountName"))[:200], _clean(row.get("ServiceCategory"))[:100], \
-        account_id, (provider[:64], billing_account[:200], period)
+        account_id, (provider[:64], billing_account[:200], period), _clean(row.get("ResourceId"))[:512], \
+        _clean(row.get("ResourceName"))[:255]
 
 
 def _cur_row(row: dict, attribution: Attribution, tag_columns: list[tuple[str, str]]) -> tuple:
@@ -207,7 +238,8 @@ def _cur_row(row: dict, attribution: Attribution, tag_columns: list[tuple[str, s
     team_id, account_id = attribution.resolve(cache_key, sub_account)
     key = (day, period, "AWS", billing_account[:200], sub_account[:200], service[:200], region[:64], team_id, currency)
     return key, cost, amortized, _clean(row.get("lineItem/UsageAccountName"))[:200], \
-        _clean(row.get("product/productFamily"))[:100], account_id, ("AWS", billing_account[:200], period)
+        _clean(row.get("product/productFamily"))[:100], account_id, ("AWS", billing_account[:200], period), \
+        _clean(row.get("lineItem/ResourceId"))[:512], ""
 
 
 def parse_csv(
@@ -247,9 +279,13 @@ def parse_csv(
                                f"the row has {len(values)} values, the header has {width} columns")
             row = dict(zip(header, values))
             if fmt == FOCUS:
-                key, cost, amortized, sub_name, category, account_id, period = _focus_row(row, attribution)
+                key, cost, amortized, sub_name, category, account_id, period, resource, res_name = _focus_row(
+                    row, attribution)
             else:
-                key, cost, amortized, sub_name, category, account_id, period = _cur_row(row, attribution, tag_columns)
+                key, cost, amortized, sub_name, category, account_id, period, resource, res_name = _cur_row(
+                    row, attribution, tag_columns)
+            if resource:
+                into.add_resource((key[1], key[2], key[3], resource, key[8]), cost, key[5], key[4], key[7], res_name)
             fact = facts.get(key)
             if fact is None:
                 facts[key] = Fact(cost=cost, amortized=amortized, sub_account_name=sub_name,

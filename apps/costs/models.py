@@ -103,6 +103,34 @@ class CostEntry(models.Model):
         return f"{self.date} {self.provider} {self.service} {self.cost} {self.currency}"
 
 
+class TopResource(models.Model):
+    """The most expensive resources of a billing month (top ``TOP_N`` per provider and billing
+    account), kept by the file import; replaced with the month like the daily facts."""
+
+    TOP_N = 100
+
+    month = models.DateField(help_text="The billing period (first day of the month).")
+    provider = models.CharField(max_length=64)
+    billing_account_id = models.CharField(max_length=200)
+    sub_account_id = models.CharField(max_length=200, blank=True)
+    resource_id = models.CharField(max_length=512)
+    resource_name = models.CharField(max_length=255, blank=True)
+    service = models.CharField(max_length=200)
+    team = models.ForeignKey("org.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    cost = money_field()
+    currency = currency_field()
+
+    class Meta:
+        ordering = ["-month", "-cost"]
+        constraints = [
+            models.UniqueConstraint(fields=["month", "provider", "billing_account_id", "resource_id", "currency"],
+                                    name="topresource_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.resource_id} {self.cost} {self.currency}"
+
+
 class FxRate(models.Model):
     """Manually kept exchange rates: 1 ``currency`` = ``rate`` units of the reporting currency,
     from ``valid_from`` on (the latest rate on or before a day applies)."""

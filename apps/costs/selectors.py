@@ -26,7 +26,7 @@ from django.db.models.functions import TruncMonth
 from apps.core.access import Actor, get_visible_or_404
 from apps.core.roles import Role
 from apps.costs.models import (
-    AwsAccount, Budget, BudgetAlert, CostAnomaly, CostEntry, FxRate, SavingsOpportunity, ToolSubscription,
+    AwsAccount, Budget, BudgetAlert, CostAnomaly, CostEntry, FxRate, SavingsOpportunity, ToolSubscription, TopResource,
 )
 from apps.org.models import Person, Team
 
@@ -431,6 +431,18 @@ def account_list(*, actor: Actor) -> QuerySet[AwsAccount]:
     if visible_team_ids(actor) is not None:
         qs = qs.filter(default_team__in=visible_team_ids(actor))
     return qs.order_by("name")
+
+
+def top_resource_list(*, actor: Actor, month: date | None = None, limit: int = 10) -> QuerySet[TopResource]:
+    """The most expensive resources of ``month`` (default: the latest imported month)."""
+    if not can_view_costs(actor):
+        return TopResource.objects.none()
+    qs = _scope(TopResource.objects.select_related("team"), actor)
+    if month is None:
+        month = qs.order_by("-month").values_list("month", flat=True).first()
+        if month is None:
+            return qs.none()
+    return qs.filter(month=month.replace(day=1)).order_by("-cost", "resource_id")[:limit]
 
 
 def default_range(today: date, days: int = 30) -> tuple[date, date]:

@@ -27,7 +27,7 @@ from apps.core.roles import Role
 from apps.costs import importers, selectors, sources
 from apps.costs.models import (
     AwsAccount, Budget, BudgetAlert, CostAnomaly, CostEntry, CostSource, CostUpload, SavingsOpportunity, TagRule,
-    ToolSubscription,
+    ToolSubscription, TopResource,
 )
 from apps.org.models import Person, Team
 
@@ -141,6 +141,13 @@ def _replace_periods(parsed: importers.ParsedFile, source: str, progress: Callab
         n, _ = CostEntry.objects.filter(provider=provider, billing_account_id=billing_account,
                                         billing_period=period).delete()
         deleted += n
+        TopResource.objects.filter(provider=provider, billing_account_id=billing_account, month=period).delete()
+    TopResource.objects.bulk_create([
+        TopResource(month=period, provider=provider, billing_account_id=billing_account, resource_id=resource,
+                    currency=currency, cost=entry[0], service=entry[1], sub_account_id=entry[2], team_id=entry[3],
+                    resource_name=entry[4])
+        for (period, provider, billing_account, resource, currency), entry in parsed.top_resources(TopResource.TOP_N)
+    ], batch_size=BATCH_SIZE)
     if connection.vendor == "postgresql":
         return deleted, _copy_facts(parsed, source, progress)
     written = 0

@@ -60,6 +60,7 @@ def overview(request):
         "query": request.GET.urlencode(), "is_admin": selectors.can_admin_costs(request.actor),
         "tools_monthly": selectors.subscription_monthly_total(actor=request.actor, today=today),
         "open_anomalies": selectors.anomaly_list(actor=request.actor, open_only=True).count(),
+        "top_resources": list(selectors.top_resource_list(actor=request.actor, month=q["end"])),
     })
 
 

@@ -223,3 +223,21 @@ def test_a_short_row_is_refused_not_read_as_zero(tmp_path):
     assert exc.value.messages == ["short.csv: row 3, column ChargePeriodStart: the row has 5 values, the header has "
                                   "13 columns."]
     assert CostEntry.objects.count() == 0
+
+
+def test_monthly_top_resources_from_the_sample():
+    from apps.costs.models import TopResource
+
+    import_path(FOCUS_SAMPLE)
+    expected: dict[str, Decimal] = {}
+    with open(FOCUS_SAMPLE, newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["ProviderName"] == "AWS" and row["BillingPeriodStart"].startswith("2024-09") and row["ResourceId"] != "NULL":
+                expected[row["ResourceId"]] = expected.get(row["ResourceId"], Decimal("0")) + Decimal(row["BilledCost"])
+    top = list(TopResource.objects.filter(provider="AWS", month="2024-09-01").order_by("-cost", "resource_id"))
+    assert len(top) == min(100, len(expected))
+    best = max(expected.values())
+    assert top[0].cost == best
+    assert {t.resource_id for t in top if t.cost == best} == {k for k, v in expected.items() if v == best}
+    import_path(FOCUS_SAMPLE)
+    assert TopResource.objects.filter(provider="AWS", month="2024-09-01").count() == len(top)
