@@ -1,7 +1,15 @@
 from django.contrib import admin
 
 from apps.costs.models import (
-    AwsAccount, Budget, BudgetAlert, CostAnomaly, CostEntry, FxRate, SavingsOpportunity, TagRule, ToolSubscription,
+    AwsAccount,
+    Budget,
+    BudgetAlert,
+    CostAnomaly,
+    CostEntry,
+    FxRate,
+    SavingsOpportunity,
+    TagRule,
+    ToolSubscription,
 )
 
 

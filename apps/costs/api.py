@@ -19,7 +19,12 @@ from apps.core.models import SyncRun
 from apps.costs import selectors, services, tasks
 from apps.costs.forms import MAX_RANGE_DAYS
 from apps.costs.models import (
-    AwsAccount, Budget, CostAnomaly, CostEntry, SavingsOpportunity, ToolSubscription,
+    AwsAccount,
+    Budget,
+    CostAnomaly,
+    CostEntry,
+    SavingsOpportunity,
+    ToolSubscription,
 )
 from apps.org.models import Person, Team
 

@@ -55,7 +55,7 @@ def focus_rows(today: date, rng: random.Random) -> list[dict]:
               (today - timedelta(days=9), "210000000003", "Amazon Redshift"): 2.6}
     for i in range(365):
         day = start + timedelta(days=i)
-        for account_id, name, team, services_ in ACCOUNTS:
+        for account_id, name, _team, services_ in ACCOUNTS:
             for service, (base, category) in services_.items():
                 cost = base * _factor(day, start, category, rng) * spikes.get((day, account_id, service), 1.0)
                 tags = "NULL"

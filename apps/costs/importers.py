@@ -277,7 +277,7 @@ def parse_csv(
                     continue  # a blank line
                 raise RowError(header[len(values)] if len(values) < width else header[-1],
                                f"the row has {len(values)} values, the header has {width} columns")
-            row = dict(zip(header, values))
+            row = dict(zip(header, values, strict=True))
             if fmt == FOCUS:
                 key, cost, amortized, sub_name, category, account_id, period, resource, res_name = _focus_row(
                     row, attribution)

@@ -26,7 +26,15 @@ from django.db.models.functions import TruncMonth
 from apps.core.access import Actor, get_visible_or_404
 from apps.core.roles import Role
 from apps.costs.models import (
-    AwsAccount, Budget, BudgetAlert, CostAnomaly, CostEntry, FxRate, SavingsOpportunity, ToolSubscription, TopResource,
+    AwsAccount,
+    Budget,
+    BudgetAlert,
+    CostAnomaly,
+    CostEntry,
+    FxRate,
+    SavingsOpportunity,
+    ToolSubscription,
+    TopResource,
 )
 from apps.org.models import Person, Team
 
@@ -234,9 +242,9 @@ def cost_aggregate(
     return result
 
 
-def cost_filter_options(*, actor: Actor) -> dict:
-    """Values for the explorer's filter drop-downs (distinct services, providers, accounts)."""
-    qs = cost_entry_list(actor=actor).order_by()
+def cost_filter_options(*, actor: Actor, start: date | None = None, end: date | None = None) -> dict:
+    """Values for the explorer's filter drop-downs (distinct services and providers in the range)."""
+    qs = cost_entry_list(actor=actor, start=start, end=end).order_by()
     return {
         "services": list(qs.values_list("service", flat=True).distinct().order_by("service")[:500]),
         "providers": list(qs.values_list("provider", flat=True).distinct().order_by("provider")),

@@ -26,8 +26,17 @@ from apps.core.models import SyncRun
 from apps.core.roles import Role
 from apps.costs import importers, selectors, sources
 from apps.costs.models import (
-    AwsAccount, Budget, BudgetAlert, CostAnomaly, CostEntry, CostSource, CostUpload, SavingsOpportunity, TagRule,
-    ToolSubscription, TopResource,
+    AwsAccount,
+    Budget,
+    BudgetAlert,
+    CostAnomaly,
+    CostEntry,
+    CostSource,
+    CostUpload,
+    SavingsOpportunity,
+    TagRule,
+    ToolSubscription,
+    TopResource,
 )
 from apps.org.models import Person, Team
 
@@ -264,6 +273,7 @@ def cost_explorer_sync(
     *, actor: Actor, account_ids: list[str] | None = None, today: date | None = None, run: SyncRun | None = None,
     client_factory: Callable[[AwsAccount], object] = sources.ce_client_for,
     sleep: Callable[[float], None] = time.sleep,
+    on_account: Callable[[int, int, AccountSyncResult], None] | None = None,
 ) -> list[AccountSyncResult]:
     """Pull daily costs for every enabled account (or ``account_ids``). Each account is its own
     transaction: an account that answers AccessDenied (or keeps throttling) is recorded and the
@@ -312,6 +322,8 @@ def cost_explorer_sync(
         if run is not None:
             core_services.syncrun_progress(run=run, advance=1, rows=outcome.entries, aws_calls=calls.count,
                                            message=f"{account.name}: {outcome.status}")
+        if on_account is not None:
+            on_account(len(results), len(accounts), outcome)
     return results
 
 

@@ -169,7 +169,7 @@ def s3_input_files(url: str, *, calls: AwsCallCount | None = None, session: AwsS
     return [InputFile(name=f"s3://{bucket}/{key}", size=size, open=opener(key)) for key, size in keys]
 
 
-def text_stream(raw: BinaryIO) -> tuple[io.TextIOBase, "_RawAdapter"]:
+def text_stream(raw: BinaryIO) -> tuple[io.TextIOBase, _RawAdapter]:
     """Decode a binary stream as UTF-8 text, un-gzipping it when it is gzip (by magic bytes).
     Returns the text stream and the adapter counting the (compressed) bytes read, for progress."""
     adapter = _RawAdapter(raw)

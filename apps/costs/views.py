@@ -19,7 +19,12 @@ from apps.core.models import SyncRun
 from apps.core.views import portal_view
 from apps.costs import selectors, services, tasks
 from apps.costs.forms import (
-    BudgetForm, CostImportForm, ExplorerForm, OpportunityForm, SubscriptionForm, TriageForm,
+    BudgetForm,
+    CostImportForm,
+    ExplorerForm,
+    OpportunityForm,
+    SubscriptionForm,
+    TriageForm,
 )
 from apps.costs.models import AwsAccount, CostAnomaly, SavingsOpportunity
 
@@ -56,7 +61,8 @@ def overview(request):
     }
     today = timezone.now().date()
     return render(request, "costs/overview.html", {
-        "form": form, "agg": agg, "chart": chart, "options": selectors.cost_filter_options(actor=request.actor),
+        "form": form, "agg": agg, "chart": chart,
+        "options": selectors.cost_filter_options(actor=request.actor, start=q["start"], end=q["end"]),
         "query": request.GET.urlencode(), "is_admin": selectors.can_admin_costs(request.actor),
         "tools_monthly": selectors.subscription_monthly_total(actor=request.actor, today=today),
         "open_anomalies": selectors.anomaly_list(actor=request.actor, open_only=True).count(),

@@ -12,7 +12,6 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
 from apps.core.models import SyncRun
-from apps.costs import services
 from apps.costs.models import AwsAccount, CostEntry, CostSource, TagRule
 from tests.costs.helpers import FOCUS_SAMPLE, csv_totals, db_totals, focus_csv, import_path
 from tests.factories import TeamFactory

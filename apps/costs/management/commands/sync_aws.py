@@ -21,15 +21,18 @@ from apps.costs.tasks import COST_SYNC, record_sync_outcome
 def handle_costs(command: BaseCommand, *, account_ids: list[str] | None) -> bool:
     run = core_services.syncrun_create(kind=COST_SYNC, params={"accounts": account_ids or []})
     core_services.syncrun_start(run=run)
+
+    def bar(done: int, total: int, outcome) -> None:
+        filled = int(30 * done / total)
+        sys.stderr.write(f"\r[{'#' * filled}{'-' * (30 - filled)}] {done}/{total} accounts · {outcome.account_id}")
+        sys.stderr.flush()
+
     try:
-        results = services.cost_explorer_sync(actor=services.SYSTEM, account_ids=account_ids, run=run)
+        results = services.cost_explorer_sync(actor=services.SYSTEM, account_ids=account_ids, run=run, on_account=bar)
     except ValidationError as exc:
         core_services.syncrun_fail(run=run, error="\n".join(exc.messages))
         raise CommandError("\n".join(exc.messages))
     run = record_sync_outcome(run=run, results=results)
-    for i, r in enumerate(results, start=1):
-        filled = int(30 * i / len(results))
-        sys.stderr.write(f"\r[{'#' * filled}{'-' * (30 - filled)}] {i}/{len(results)} accounts")
     if results:
         sys.stderr.write("\n")
     for r in results:
