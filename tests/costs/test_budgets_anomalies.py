@@ -154,3 +154,15 @@ def test_subscription_costs_and_reminder_once(world):
         services.tool_subscription_create(actor=services.SYSTEM, vendor="github", product="enterprise", amount=1)
     assert "product" in exc.value.message_dict
     assert ToolSubscription.objects.count() == 1
+
+
+def test_cost_summary_for_the_dashboard(world):
+    for d in range(1, 11):
+        entry(date(2025, 4, d), "10", team=world.teams["alpha"])
+        entry(date(2025, 3, d), "5", team=world.teams["beta"])
+    summary = selectors.cost_summary(actor=get_actor(world.users["cto"]), today=date(2025, 4, 11))
+    assert (summary.month_to_date, summary.previous_month_same_days, summary.month_forecast) == (
+        Decimal("100.00"), Decimal("50.00"), Decimal("300.00"))
+    em = selectors.cost_summary(actor=get_actor(world.users["em"]), today=date(2025, 4, 11))
+    assert (em.month_to_date, em.previous_month_same_days) == (Decimal("100.00"), Decimal("0.00"))
+    assert selectors.cost_summary(actor=get_actor(world.users["engineer"]), today=date(2025, 4, 11)) is None
