@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import ClassVar
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -87,7 +88,7 @@ def _tags(row: dict, column: str) -> str:
     return _clean(row.get(column))
 
 
-@dataclass
+@dataclass(slots=True)
 class Fact:
     cost: Decimal = Decimal("0")
     amortized: Decimal = Decimal("0")
@@ -107,7 +108,9 @@ class ParsedFile:
     # (period, provider, billing account, resource id, currency) -> [cost, service, sub-account, team id, name]
     resources: dict[tuple, list] = field(default_factory=dict)
 
-    RESOURCE_LIMIT = 300_000  # bounded memory: prune to the biggest half when exceeded
+    RESOURCE_LIMIT: ClassVar[int] = 60_000  # bounded memory: prune to the biggest half when exceeded
+    spill: Callable[[dict], None] | None = None  # called with the facts when ``spill_limit`` is reached
+    spill_limit: ClassVar[int] = 100_000
 
     def add_resource(self, key: tuple, cost: Decimal, service: str, sub_account: str, team_id, name: str) -> None:
         entry = self.resources.get(key)
@@ -140,7 +143,7 @@ class Attribution:
     """Team and account for a row: tag rules, then the shared owner-tag rule, then the account's
     default team; unmatched stays unallocated (None). Cached per (tags, sub-account)."""
 
-    CACHE_LIMIT = 200_000
+    CACHE_LIMIT = 50_000
 
     def __init__(self, *, tag_rules: dict[tuple[str, str], int], accounts: dict[str, object]) -> None:
         self.tag_rules = tag_rules
@@ -288,6 +291,9 @@ def parse_csv(
                 into.add_resource((key[1], key[2], key[3], resource, key[8]), cost, key[5], key[4], key[7], res_name)
             fact = facts.get(key)
             if fact is None:
+                if into.spill is not None and len(facts) >= into.spill_limit:
+                    into.spill(facts)  # bounded memory: partial sums go to the staging table
+                    facts = into.facts = {}
                 facts[key] = Fact(cost=cost, amortized=amortized, sub_account_name=sub_name,
                                   service_category=category, account_id=account_id)
                 into.periods.add(period)

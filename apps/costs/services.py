@@ -101,10 +101,12 @@ def cost_file_import(
 ) -> ImportResult:
     """Import FOCUS or CUR files, all or nothing.
 
-    Streams every file and aggregates it to daily facts (a bad row raises before anything is
-    written), then in ONE transaction deletes the billing periods the files cover (per provider
-    and billing account: exports restate the whole period) and inserts the facts in batches.
-    Importing the same files twice therefore gives the same rows and totals.
+    Everything happens in ONE transaction: every file is streamed and aggregated to daily
+    facts (on PostgreSQL, partial sums spill in batches to a temporary staging table with COPY,
+    so memory stays bounded whatever the file size); then the billing periods the files cover
+    are deleted (per provider and billing account: exports restate the whole period) and the
+    facts inserted. A bad row raises and rolls everything back, so importing the same files
+    twice gives the same rows and totals, and a bad file changes nothing.
 
     ``progress(kbytes_done, kbytes_total, rows)`` is called while reading and writing.
     """
@@ -115,36 +117,40 @@ def cost_file_import(
     attribution = _attribution()
     total_kb = max(1, sum(f.size for f in files) // 1024) if all(f.size for f in files) else None
     done_kb = 0
-    for f in files:
-        raw = f.open()
-        text, counter = sources.text_stream(raw)
-        base_kb = done_kb
+    staged = connection.vendor == "postgresql"
+    with transaction.atomic():
+        if staged:
+            _stage_create()
+            parsed.spill = _stage_copy
+        for f in files:
+            raw = f.open()
+            text, counter = sources.text_stream(raw)
+            base_kb = done_kb
 
-        def report(rows: int, counter=counter, base_kb=base_kb) -> None:
-            if progress:
-                progress(base_kb + counter.bytes_read // 1024, total_kb, rows)
+            def report(rows: int, counter=counter, base_kb=base_kb) -> None:
+                if progress:
+                    progress(base_kb + counter.bytes_read // 1024, total_kb, rows)
 
-        try:
-            importers.parse_csv(text, name=os.path.basename(f.name) if not f.name.startswith("s3://") else f.name,
-                                fmt=fmt, attribution=attribution, into=parsed, progress=report)
-        finally:
-            text.close()
-        done_kb = base_kb + counter.bytes_read // 1024
-        report(parsed.rows)
-    if parsed.rows == 0:
-        raise ValidationError({"file": "The file has a header but no rows: nothing to import."})
-    entry_source = source or (CostSource.FOCUS if parsed.formats == {importers.FOCUS} else CostSource.CUR)
-    deleted, written = _replace_periods(parsed, entry_source, progress=lambda n: progress and progress(
-        done_kb, total_kb, parsed.rows))
+            try:
+                importers.parse_csv(text, name=os.path.basename(f.name) if not f.name.startswith("s3://") else f.name,
+                                    fmt=fmt, attribution=attribution, into=parsed, progress=report)
+            finally:
+                text.close()
+            done_kb = base_kb + counter.bytes_read // 1024
+            report(parsed.rows)
+        if parsed.rows == 0:
+            raise ValidationError({"file": "The file has a header but no rows: nothing to import."})
+        entry_source = source or (CostSource.FOCUS if parsed.formats == {importers.FOCUS} else CostSource.CUR)
+        deleted, written = _replace_periods(parsed, entry_source, staged=staged, progress=lambda n: progress and progress(
+            done_kb, total_kb, parsed.rows))
     return ImportResult(
         rows=parsed.rows, entries=written, deleted=deleted, formats=sorted(parsed.formats),
         periods=sorted((p, b, d.isoformat()) for p, b, d in parsed.periods), files=[f.name for f in files],
     )
 
 
-@transaction.atomic
-def _replace_periods(parsed: importers.ParsedFile, source: str, progress: Callable[[int], None] | None = None
-                     ) -> tuple[int, int]:
+def _replace_periods(parsed: importers.ParsedFile, source: str, *, staged: bool = False,
+                     progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     deleted = 0
     for provider, billing_account, period in sorted(parsed.periods):
         n, _ = CostEntry.objects.filter(provider=provider, billing_account_id=billing_account,
@@ -157,8 +163,10 @@ def _replace_periods(parsed: importers.ParsedFile, source: str, progress: Callab
                     resource_name=entry[4])
         for (period, provider, billing_account, resource, currency), entry in parsed.top_resources(TopResource.TOP_N)
     ], batch_size=BATCH_SIZE)
-    if connection.vendor == "postgresql":
-        return deleted, _copy_facts(parsed, source, progress)
+    if staged:
+        _stage_copy(parsed.facts)
+        parsed.facts = {}
+        return deleted, _stage_insert(source)
     written = 0
     batch: list[CostEntry] = []
     for key, fact in parsed.facts.items():
@@ -181,10 +189,23 @@ def _replace_periods(parsed: importers.ParsedFile, source: str, progress: Callab
     return deleted, written
 
 
-COPY_BATCH = 50_000
-COPY_COLUMNS = ("date", "billing_period", "provider", "billing_account_id", "sub_account_id", "sub_account_name",
-                "account_id", "service", "service_category", "region", "team_id", "cost", "amortized_cost", "currency",
-                "source", "created_at")
+STAGE_TABLE = "costs_import_stage"
+STAGE_COLUMNS = ("date", "billing_period", "provider", "billing_account_id", "sub_account_id", "sub_account_name",
+                 "account_id", "service", "service_category", "region", "team_id", "cost", "amortized_cost", "currency")
+NATURAL_KEY = ("date", "billing_period", "provider", "billing_account_id", "sub_account_id", "service", "region",
+               "team_id", "currency")
+
+
+def _stage_create() -> None:
+    """A temporary staging table for partial sums (PostgreSQL; dropped at the end of the import)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {STAGE_TABLE} (date date, billing_period date, provider text, "
+            "billing_account_id text, sub_account_id text, sub_account_name text, account_id bigint, service text, "
+            "service_category text, region text, team_id bigint, cost numeric, amortized_cost numeric, "
+            "currency text) ON COMMIT DROP"
+        )
 
 
 def _copy_text(value) -> str:
@@ -196,38 +217,38 @@ def _copy_text(value) -> str:
     return text
 
 
-def _copy_facts(parsed: importers.ParsedFile, source: str, progress: Callable[[int], None] | None) -> int:
-    """PostgreSQL: stream the facts with COPY (inside the caller's transaction) in batches —
-    an order of magnitude faster than INSERTs for big exports."""
-    table = CostEntry._meta.db_table
-    sql = f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
-    now = timezone.now().isoformat()
-    written = 0
+def _stage_copy(facts: dict) -> None:
+    """COPY a batch of partial daily sums into the staging table."""
+    if not facts:
+        return
     buffer = io.StringIO()
-    pending = 0
+    for key, fact in facts.items():
+        day, period, provider, billing_account, sub_account, service, region, team_id, currency = key
+        buffer.write("\t".join((
+            day.isoformat(), period.isoformat(), _copy_text(provider), _copy_text(billing_account),
+            _copy_text(sub_account), _copy_text(fact.sub_account_name), _copy_text(fact.account_id),
+            _copy_text(service), _copy_text(fact.service_category), _copy_text(region), _copy_text(team_id),
+            str(fact.cost), str(fact.amortized), currency,
+        )))
+        buffer.write("\n")
+    buffer.seek(0)
     with connection.cursor() as cursor:
-        for key, fact in parsed.facts.items():
-            day, period, provider, billing_account, sub_account, service, region, team_id, currency = key
-            buffer.write("\t".join((
-                day.isoformat(), period.isoformat(), _copy_text(provider), _copy_text(billing_account),
-                _copy_text(sub_account), _copy_text(fact.sub_account_name), _copy_text(fact.account_id),
-                _copy_text(service), _copy_text(fact.service_category), _copy_text(region), _copy_text(team_id),
-                str(fact.cost), str(fact.amortized), currency, source, now,
-            )))
-            buffer.write("\n")
-            pending += 1
-            if pending >= COPY_BATCH:
-                buffer.seek(0)
-                cursor.copy_expert(sql, buffer)
-                written += pending
-                pending = 0
-                buffer = io.StringIO()
-                if progress:
-                    progress(written)
-        if pending:
-            buffer.seek(0)
-            cursor.copy_expert(sql, buffer)
-            written += pending
+        cursor.copy_expert(f"COPY {STAGE_TABLE} ({', '.join(STAGE_COLUMNS)}) FROM STDIN", buffer)
+
+
+def _stage_insert(source: str) -> int:
+    """Sum the staged partial sums per natural key into CostEntry, in SQL."""
+    key = ", ".join(NATURAL_KEY)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {CostEntry._meta.db_table} ({key}, sub_account_name, account_id, service_category, cost, "
+            f"amortized_cost, source, created_at) "
+            f"SELECT {key}, max(sub_account_name), max(account_id), max(service_category), sum(cost), "
+            f"sum(amortized_cost), %s, now() FROM {STAGE_TABLE} GROUP BY {key}",
+            [source],
+        )
+        written = cursor.rowcount
+        cursor.execute(f"DROP TABLE {STAGE_TABLE}")
     return written
 
 

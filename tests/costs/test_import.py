@@ -240,3 +240,21 @@ def test_monthly_top_resources_from_the_sample():
     assert {t.resource_id for t in top if t.cost == best} == {k for k, v in expected.items() if v == best}
     import_path(FOCUS_SAMPLE)
     assert TopResource.objects.filter(provider="AWS", month="2024-09-01").count() == len(top)
+
+
+def test_postgres_spills_partial_sums_and_still_gives_exact_totals(require_postgres, monkeypatch):
+    from apps.costs import importers
+
+    from apps.costs import services
+
+    monkeypatch.setattr(importers.ParsedFile, "spill_limit", 7)  # spill often: partial sums of one key add up in SQL
+    spills = []
+    real_copy = services._stage_copy
+    monkeypatch.setattr(services, "_stage_copy", lambda facts: (spills.append(len(facts)), real_copy(facts)))
+    result = import_path(FOCUS_SAMPLE)
+    assert len(spills) > 50 and max(spills) == 7
+    assert result.rows == 1000
+    assert db_totals("provider") == csv_totals(FOCUS_SAMPLE, "ProviderName")
+    assert db_totals("service", "amortized_cost") == csv_totals(FOCUS_SAMPLE, "ServiceName", "EffectiveCost")
+    monkeypatch.setattr(importers.ParsedFile, "spill_limit", 100_000)
+    assert import_path(FOCUS_SAMPLE).entries == result.entries
