@@ -14,9 +14,9 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import ClassVar
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import ClassVar
 
 from django.core.exceptions import ValidationError
 

@@ -243,9 +243,7 @@ def test_monthly_top_resources_from_the_sample():
 
 
 def test_postgres_spills_partial_sums_and_still_gives_exact_totals(require_postgres, monkeypatch):
-    from apps.costs import importers
-
-    from apps.costs import services
+    from apps.costs import importers, services
 
     monkeypatch.setattr(importers.ParsedFile, "spill_limit", 7)  # spill often: partial sums of one key add up in SQL
     spills = []
