@@ -202,7 +202,7 @@ def _many_entries(world, n):
 def test_query_counts_do_not_grow_with_rows(world, n, django_assert_max_num_queries):
     _many_entries(world, n)
     client = world.client("finance")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         assert client.get(reverse("costs:overview") + "?start=2025-01-01&end=2025-02-28").status_code == 200
     with django_assert_max_num_queries(8):
         assert client.get(reverse("api:cost-entry-list")).status_code == 200
