@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from apps.core import services as core_services
@@ -13,6 +14,30 @@ from apps.costs.models import CostUpload
 
 COST_IMPORT = "cost_import"
 COST_SYNC = "cost_explorer_sync"
+
+
+class ProgressWriter:
+    """Writes an import's progress to its SyncRun on a connection of its own (PostgreSQL), so the
+    polling page sees it while the import's single transaction is still open. SQLite (dev, eager
+    tasks) allows one writer at a time: there the progress goes through the main connection."""
+
+    def __init__(self, run: SyncRun) -> None:
+        self.run = run
+        self.conn = connections.create_connection(DEFAULT_DB_ALIAS) if connection.vendor == "postgresql" else None
+
+    def __call__(self, done_kb: int, total_kb: int | None, rows: int) -> None:
+        done = min(done_kb, total_kb or done_kb)
+        message = f"{rows} rows read"
+        if self.conn is None:
+            core_services.syncrun_progress(run=self.run, done=done, total=total_kb, message=message)
+            return
+        with self.conn.cursor() as cursor:
+            cursor.execute(f"UPDATE {SyncRun._meta.db_table} SET done = %s, total = %s, message = %s WHERE id = %s",
+                           [done, total_kb, message, self.run.pk])
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
 
 
 def _actor_for(run: SyncRun):
@@ -32,10 +57,7 @@ def import_upload_task(run_id: int) -> None:
         core_services.syncrun_fail(run=run, error="The uploaded file is gone (already imported?).")
         return
 
-    def progress(done_kb: int, total_kb: int | None, rows: int) -> None:
-        core_services.syncrun_progress(run=run, done=min(done_kb, total_kb or done_kb), total=total_kb,
-                                       message=f"{rows} rows read")
-
+    progress = ProgressWriter(run)
     try:
         result = services.cost_upload_import(actor=_actor_for(run), upload=upload, progress=progress)
     except (ValidationError, PermissionDenied) as exc:
@@ -43,6 +65,8 @@ def import_upload_task(run_id: int) -> None:
         CostUpload.objects.filter(pk=upload.pk).delete()
         core_services.syncrun_fail(run=run, error="Nothing was imported.\n" + "\n".join(messages))
         return
+    finally:
+        progress.close()
     core_services.syncrun_progress(run=run, rows=result.entries)
     core_services.syncrun_succeed(run=run, result=result.as_dict(),
                                   message=f"{result.rows} rows → {result.entries} daily cost entries")
