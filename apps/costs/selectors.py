@@ -1,0 +1,495 @@
+"""Every read of costs, already scoped to the asking actor.
+
+Who sees what (the costs part of the access policy; tests/costs/access.py mirrors it):
+- CTO and finance: every cost, budget, anomaly, subscription and opportunity, including the
+  "unallocated" costs no team owns. They alone change budgets, subscriptions, opportunities,
+  FX rates and tag rules, and start imports and syncs.
+- EMs: the costs of their teams only (the team they belong to and the teams of everyone in
+  their reporting chain); never unallocated costs. They triage their teams' anomalies.
+- Everyone else (TL, PM, engineer, HR, plain service tokens): no cost pages or endpoints (403).
+  A service account created with the finance or CTO role reads like that role.
+Objects outside the actor's scope answer 404.
+"""
+from __future__ import annotations
+
+import calendar
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from apps.core.access import Actor, get_visible_or_404
+from apps.core.roles import Role
+from apps.costs.models import (
+    AwsAccount,
+    Budget,
+    BudgetAlert,
+    CostAnomaly,
+    CostEntry,
+    FxRate,
+    SavingsOpportunity,
+    ToolSubscription,
+    TopResource,
+)
+from apps.org.models import Person, Team
+
+COST_VIEW_ROLES = (Role.CTO, Role.FINANCE, Role.EM)
+COST_ADMIN_ROLES = (Role.CTO, Role.FINANCE)
+GROUP_BY = ("service", "account", "team", "provider", "region")
+GRANULARITIES = ("daily", "monthly")
+UNALLOCATED = "Unallocated"
+CENT = Decimal("0.01")
+
+
+def can_view_costs(actor: Actor) -> bool:
+    return actor.is_authenticated and actor.role in COST_VIEW_ROLES
+
+
+def can_admin_costs(actor: Actor) -> bool:
+    return actor.is_authenticated and actor.role in COST_ADMIN_ROLES
+
+
+def visible_team_ids(actor: Actor) -> frozenset[int] | None:
+    """None: every team and unallocated costs. Otherwise the only teams whose costs the actor sees."""
+    if can_admin_costs(actor):
+        return None
+    if not can_view_costs(actor) or actor.person is None:
+        return frozenset()
+    cached = getattr(actor, "_cost_team_ids", None)
+    if cached is None:
+        ids = set(Person.objects.filter(pk__in=actor.report_ids, team__isnull=False).values_list("team_id", flat=True))
+        if actor.person.team_id:
+            ids.add(actor.person.team_id)
+        cached = frozenset(ids)
+        actor._cost_team_ids = cached
+    return cached
+
+
+def _scope(qs: QuerySet, actor: Actor, team_field: str = "team") -> QuerySet:
+    team_ids = visible_team_ids(actor)
+    if team_ids is None:
+        return qs
+    return qs.filter(**{f"{team_field}__in": team_ids})
+
+
+def team_choices(*, actor: Actor) -> QuerySet[Team]:
+    return _scope(Team.objects.filter(is_active=True), actor, "pk").order_by("name")
+
+
+# -- Currency -------------------------------------------------------------------------------------
+class FxTable:
+    """Rates to the reporting currency, loaded once (one query) per request or job."""
+
+    def __init__(self) -> None:
+        self.reporting = settings.REPORTING_CURRENCY
+        self._rates: dict[str, tuple[list[date], list[Decimal]]] = {}
+        rows: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
+        for currency, valid_from, rate in FxRate.objects.order_by("currency", "valid_from").values_list(
+            "currency", "valid_from", "rate"
+        ):
+            rows[currency].append((valid_from, rate))
+        for currency, pairs in rows.items():
+            self._rates[currency] = ([d for d, _ in pairs], [r for _, r in pairs])
+
+    def rate(self, currency: str, day: date) -> Decimal | None:
+        if currency == self.reporting:
+            return Decimal(1)
+        entry = self._rates.get(currency)
+        if not entry:
+            return None
+        i = bisect_right(entry[0], day)
+        # Before the first known rate: use the earliest one rather than dropping the cost.
+        return entry[1][max(i - 1, 0)]
+
+    def to_reporting(self, amount: Decimal, currency: str, day: date) -> Decimal | None:
+        rate = self.rate(currency, day)
+        return None if rate is None else amount * rate
+
+    def from_reporting(self, amount: Decimal, currency: str, day: date) -> Decimal | None:
+        rate = self.rate(currency, day)
+        return None if rate is None else amount / rate
+
+
+# -- Cost entries and aggregates -----------------------------------------------------------------
+def cost_entry_list(
+    *, actor: Actor, start: date | None = None, end: date | None = None, team: str | None = None,
+    service: str | None = None, account: str | None = None, provider: str | None = None,
+) -> QuerySet[CostEntry]:
+    if not can_view_costs(actor):
+        return CostEntry.objects.none()
+    qs = _scope(CostEntry.objects.select_related("team", "account"), actor)
+    if start:
+        qs = qs.filter(date__gte=start)
+    if end:
+        qs = qs.filter(date__lte=end)
+    if team == "unallocated":
+        qs = qs.filter(team__isnull=True)
+    elif team:
+        qs = qs.filter(team__slug=team)
+    if service:
+        qs = qs.filter(service=service)
+    if account:
+        qs = qs.filter(Q(sub_account_id=account) | Q(billing_account_id=account))
+    if provider:
+        qs = qs.filter(provider=provider)
+    return qs.order_by("-date", "provider", "service", "pk")
+
+
+GROUP_FIELDS = {
+    "service": ("service",),
+    "account": ("sub_account_id", "sub_account_name"),
+    "team": ("team__slug", "team__name"),
+    "provider": ("provider",),
+    "region": ("region",),
+}
+
+
+@dataclass
+class Aggregate:
+    """Costs in the reporting currency per period and group (plus a total per group)."""
+
+    currency: str
+    group_by: str
+    granularity: str
+    start: date
+    end: date
+    periods: list[date] = field(default_factory=list)
+    groups: list[dict] = field(default_factory=list)  # {"key", "label", "values": {period: Decimal}, "total"}
+    total: Decimal = Decimal("0")
+    amortized_total: Decimal = Decimal("0")
+    unconverted: list[str] = field(default_factory=list)  # currencies without an FX rate (left out)
+
+    def as_rows(self) -> list[dict]:
+        return [
+            {"period": p, "key": g["key"], "label": g["label"], "cost": g["values"].get(p, Decimal("0"))}
+            for g in self.groups for p in self.periods if p in g["values"]
+        ]
+
+
+def _label(group_by: str, row: dict) -> tuple[str, str]:
+    if group_by == "team":
+        slug = row.get("team__slug")
+        return (slug or "unallocated", row.get("team__name") or UNALLOCATED)
+    if group_by == "account":
+        key = row.get("sub_account_id") or ""
+        name = row.get("sub_account_name") or ""
+        return key, f"{name} ({key})" if name else (key or "—")
+    value = row.get(GROUP_FIELDS[group_by][0]) or ""
+    return value, value or "—"
+
+
+def cost_aggregate(
+    *, actor: Actor, start: date, end: date, group_by: str = "service", granularity: str = "daily",
+    team: str | None = None, service: str | None = None, account: str | None = None, provider: str | None = None,
+    top: int | None = None, fx: FxTable | None = None,
+) -> Aggregate:
+    """One grouped query (period x group x currency), converted to the reporting currency in
+    Python with the FX table; costs with no known rate are left out and named in ``unconverted``."""
+    if group_by not in GROUP_FIELDS:
+        raise ValueError(group_by)
+    fx = fx or FxTable()
+    qs = cost_entry_list(actor=actor, start=start, end=end, team=team, service=service, account=account,
+                         provider=provider).order_by()
+    if granularity == "monthly":
+        qs = qs.annotate(period=TruncMonth("date"))
+    else:
+        qs = qs.annotate(period=F("date"))
+    rows = qs.values("period", "currency", *GROUP_FIELDS[group_by]).annotate(
+        cost=Sum("cost"), amortized=Sum("amortized_cost")
+    )
+    result = Aggregate(currency=fx.reporting, group_by=group_by, granularity=granularity, start=start, end=end)
+    groups: dict[str, dict] = {}
+    periods: set[date] = set()
+    unconverted: set[str] = set()
+    for row in rows:
+        period = row["period"]
+        if hasattr(period, "date"):
+            period = period.date()
+        cost = fx.to_reporting(row["cost"] or Decimal("0"), row["currency"], period)
+        amortized = fx.to_reporting(row["amortized"] or Decimal("0"), row["currency"], period)
+        if cost is None:
+            unconverted.add(row["currency"])
+            continue
+        key, label = _label(group_by, row)
+        group = groups.setdefault(key, {"key": key, "label": label, "values": {}, "total": Decimal("0")})
+        group["values"][period] = group["values"].get(period, Decimal("0")) + cost
+        group["total"] += cost
+        result.total += cost
+        result.amortized_total += amortized
+        periods.add(period)
+    ordered = sorted(groups.values(), key=lambda g: (-g["total"], g["label"]))
+    if top and len(ordered) > top:
+        rest = ordered[top:]
+        other = {"key": "other", "label": f"Other ({len(rest)})", "values": {}, "total": Decimal("0")}
+        for g in rest:
+            for p, v in g["values"].items():
+                other["values"][p] = other["values"].get(p, Decimal("0")) + v
+            other["total"] += g["total"]
+        ordered = ordered[:top] + [other]
+    for g in ordered:
+        g["total"] = g["total"].quantize(CENT)
+        g["values"] = {p: v.quantize(CENT) for p, v in g["values"].items()}
+    result.groups = ordered
+    result.periods = sorted(periods)
+    result.total = result.total.quantize(CENT)
+    result.amortized_total = result.amortized_total.quantize(CENT)
+    result.unconverted = sorted(unconverted)
+    return result
+
+
+def cost_filter_options(*, actor: Actor, start: date | None = None, end: date | None = None) -> dict:
+    """Values for the explorer's filter drop-downs (distinct services and providers in the range)."""
+    qs = cost_entry_list(actor=actor, start=start, end=end).order_by()
+    return {
+        "services": list(qs.values_list("service", flat=True).distinct().order_by("service")[:500]),
+        "providers": list(qs.values_list("provider", flat=True).distinct().order_by("provider")),
+        "teams": list(team_choices(actor=actor)),
+    }
+
+
+def daily_totals(*, start: date, end: date, dimension: str, fx: FxTable | None = None) -> dict[str, dict[date, Decimal]]:
+    """Unscoped (jobs only): reporting-currency totals per key ("service" name or team slug) per day."""
+    fx = fx or FxTable()
+    field_name = "service" if dimension == "service" else "team__slug"
+    rows = (
+        CostEntry.objects.filter(date__gte=start, date__lte=end).order_by()
+        .values("date", "currency", field_name).annotate(cost=Sum("cost"))
+    )
+    out: dict[str, dict[date, Decimal]] = defaultdict(dict)
+    for row in rows:
+        key = row[field_name]
+        if key is None:
+            continue
+        value = fx.to_reporting(row["cost"] or Decimal("0"), row["currency"], row["date"])
+        if value is None:
+            continue
+        out[key][row["date"]] = out[key].get(row["date"], Decimal("0")) + value
+    return out
+
+
+# -- Budgets -------------------------------------------------------------------------------------------
+def period_bounds(day: date, period: str) -> tuple[date, date]:
+    """First and last day of the month or quarter containing ``day``."""
+    if period == Budget.Period.QUARTERLY:
+        first_month = 3 * ((day.month - 1) // 3) + 1
+        start = date(day.year, first_month, 1)
+        last_month = first_month + 2
+    else:
+        start = day.replace(day=1)
+        last_month = day.month
+    end = date(day.year, last_month, calendar.monthrange(day.year, last_month)[1])
+    return start, end
+
+
+@dataclass
+class BudgetStatus:
+    budget: Budget
+    period_start: date
+    period_end: date
+    spent: Decimal
+    forecast: Decimal
+    currency: str
+
+    @property
+    def percent(self) -> int:
+        return int(self.spent * 100 / self.budget.amount) if self.budget.amount else 0
+
+    @property
+    def forecast_percent(self) -> int:
+        return int(self.forecast * 100 / self.budget.amount) if self.budget.amount else 0
+
+    @property
+    def forecast_over(self) -> bool:
+        return self.forecast > self.budget.amount
+
+
+def budget_list(*, actor: Actor, include_inactive: bool = False) -> QuerySet[Budget]:
+    if not can_view_costs(actor):
+        return Budget.objects.none()
+    qs = Budget.objects.select_related("team", "account")
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    if visible_team_ids(actor) is not None:
+        qs = qs.filter(scope=Budget.Scope.TEAM, team__in=visible_team_ids(actor))
+    return qs.order_by("name", "pk")
+
+
+def budget_get(*, actor: Actor, pk: int) -> Budget:
+    return get_visible_or_404(budget_list(actor=actor, include_inactive=True), pk=pk)
+
+
+def _budget_entries(budget: Budget) -> QuerySet[CostEntry]:
+    qs = CostEntry.objects.all()
+    if budget.scope == Budget.Scope.TEAM:
+        qs = qs.filter(team_id=budget.team_id)
+    elif budget.scope == Budget.Scope.ACCOUNT:
+        qs = qs.filter(Q(account_id=budget.account_id) | Q(sub_account_id=budget.account.account_id))
+    elif budget.scope == Budget.Scope.SERVICE:
+        qs = qs.filter(service=budget.service)
+    return qs
+
+
+def budget_status(*, budget: Budget, today: date, fx: FxTable | None = None) -> BudgetStatus:
+    """Spent so far in the period containing ``today`` and the period-end forecast from the
+    run-rate of the days elapsed (costs of ``today`` are partial, so they count as spent but
+    the rate is taken over whole days before today)."""
+    fx = fx or FxTable()
+    start, end = period_bounds(today, budget.period)
+    rows = (
+        _budget_entries(budget).filter(date__gte=start, date__lte=end).order_by()
+        .values("currency").annotate(cost=Sum("cost"))
+    )
+    spent_reporting = Decimal("0")
+    for row in rows:
+        converted = fx.to_reporting(row["cost"] or Decimal("0"), row["currency"], start)
+        if converted is not None:
+            spent_reporting += converted
+    spent = fx.from_reporting(spent_reporting, budget.currency, start)
+    if spent is None:  # no rate for the budget's currency: compare in the reporting currency
+        spent = spent_reporting
+    days_total = (end - start).days + 1
+    elapsed = min(max((today - start).days, 1), days_total)
+    forecast = spent if today > end else spent * days_total / elapsed
+    return BudgetStatus(budget=budget, period_start=start, period_end=end, spent=spent.quantize(CENT),
+                        forecast=forecast.quantize(CENT), currency=budget.currency)
+
+
+def budget_statuses(*, actor: Actor, today: date) -> list[BudgetStatus]:
+    fx = FxTable()
+    return [budget_status(budget=b, today=today, fx=fx) for b in budget_list(actor=actor)]
+
+
+def budget_alert_list(*, actor: Actor, since: date | None = None) -> QuerySet[BudgetAlert]:
+    """Alerts for the dashboard (scoped like budgets)."""
+    qs = BudgetAlert.objects.select_related("budget", "budget__team").filter(
+        budget__in=budget_list(actor=actor, include_inactive=True)
+    )
+    if since:
+        qs = qs.filter(period_start__gte=since)
+    return qs
+
+
+# -- Anomalies, subscriptions, opportunities ---------------------------------------------------------
+def anomaly_list(*, actor: Actor, status: str | None = None, open_only: bool = False) -> QuerySet[CostAnomaly]:
+    if not can_view_costs(actor):
+        return CostAnomaly.objects.none()
+    qs = _scope(CostAnomaly.objects.select_related("team", "owner", "triaged_by"), actor)
+    if status:
+        qs = qs.filter(status=status)
+    if open_only:
+        qs = qs.filter(status__in=CostAnomaly.OPEN_STATUSES)
+    return qs.order_by("-date", "-impact", "pk")
+
+
+def anomaly_get(*, actor: Actor, pk: int) -> CostAnomaly:
+    return get_visible_or_404(anomaly_list(actor=actor), pk=pk)
+
+
+def open_anomalies_for_agenda(*, actor: Actor, since: date) -> QuerySet[CostAnomaly]:
+    """What the Tech Sync agenda may offer: open anomalies since a day, biggest first."""
+    return anomaly_list(actor=actor, open_only=True).filter(date__gte=since).order_by("-impact")
+
+
+def subscription_list(*, actor: Actor, include_inactive: bool = False) -> QuerySet[ToolSubscription]:
+    if not can_view_costs(actor):
+        return ToolSubscription.objects.none()
+    qs = _scope(ToolSubscription.objects.select_related("owner_team", "owner"), actor, "owner_team")
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("vendor", "product", "pk")
+
+
+def subscription_get(*, actor: Actor, pk: int) -> ToolSubscription:
+    return get_visible_or_404(subscription_list(actor=actor, include_inactive=True), pk=pk)
+
+
+def subscription_monthly_total(*, actor: Actor, today: date) -> Decimal:
+    """Tool spend per month in the reporting currency (for "total tech spend")."""
+    fx = FxTable()
+    total = Decimal("0")
+    for sub in subscription_list(actor=actor):
+        converted = fx.to_reporting(sub.monthly_cost, sub.currency, today)
+        if converted is not None:
+            total += converted
+    return total.quantize(CENT)
+
+
+def opportunity_list(*, actor: Actor, status: str | None = None) -> QuerySet[SavingsOpportunity]:
+    if not can_view_costs(actor):
+        return SavingsOpportunity.objects.none()
+    qs = _scope(SavingsOpportunity.objects.select_related("team", "account"), actor)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-estimated_monthly", "title", "pk")
+
+
+def opportunity_get(*, actor: Actor, pk: int) -> SavingsOpportunity:
+    return get_visible_or_404(opportunity_list(actor=actor), pk=pk)
+
+
+def account_list(*, actor: Actor) -> QuerySet[AwsAccount]:
+    if not can_view_costs(actor):
+        return AwsAccount.objects.none()
+    qs = AwsAccount.objects.select_related("default_team")
+    if visible_team_ids(actor) is not None:
+        qs = qs.filter(default_team__in=visible_team_ids(actor))
+    return qs.order_by("name")
+
+
+def top_resource_list(*, actor: Actor, month: date | None = None, limit: int = 10) -> QuerySet[TopResource]:
+    """The most expensive resources of ``month`` (default: the latest imported month)."""
+    if not can_view_costs(actor):
+        return TopResource.objects.none()
+    qs = _scope(TopResource.objects.select_related("team"), actor)
+    if month is None:
+        month = qs.order_by("-month").values_list("month", flat=True).first()
+        if month is None:
+            return qs.none()
+    return qs.filter(month=month.replace(day=1)).order_by("-cost", "resource_id")[:limit]
+
+
+def default_range(today: date, days: int = 30) -> tuple[date, date]:
+    return today - timedelta(days=days - 1), today
+
+
+@dataclass
+class CostSummary:
+    """What the CTO dashboard shows about costs (read by the dashboard app through this selector)."""
+
+    currency: str
+    month_to_date: Decimal
+    previous_month_same_days: Decimal
+    month_forecast: Decimal
+    tools_monthly: Decimal
+    open_anomalies: int
+    alerts_this_month: int
+
+
+def cost_summary(*, actor: Actor, today: date) -> CostSummary | None:
+    """Month-to-date cloud spend (reporting currency), the same days of last month, the
+    run-rate forecast, tool spend, open anomalies and this month's budget alerts. None for
+    roles that do not see costs."""
+    if not can_view_costs(actor):
+        return None
+    fx = FxTable()
+    start = today.replace(day=1)
+    prev_end = start - timedelta(days=1)
+    prev_start = prev_end.replace(day=1)
+    prev_same = prev_start + timedelta(days=min(today.day, prev_end.day) - 1)
+    mtd = cost_aggregate(actor=actor, start=start, end=today, group_by="provider", granularity="monthly", fx=fx).total
+    prev = cost_aggregate(actor=actor, start=prev_start, end=prev_same, group_by="provider", granularity="monthly",
+                          fx=fx).total
+    days_total = calendar.monthrange(today.year, today.month)[1]
+    elapsed = max((today - start).days, 1)
+    forecast = (mtd * days_total / elapsed).quantize(CENT) if today.day > 1 else mtd
+    return CostSummary(
+        currency=fx.reporting, month_to_date=mtd, previous_month_same_days=prev, month_forecast=forecast,
+        tools_monthly=subscription_monthly_total(actor=actor, today=today),
+        open_anomalies=anomaly_list(actor=actor, open_only=True).count(),
+        alerts_this_month=budget_alert_list(actor=actor, since=start).count(),
+    )
