@@ -532,3 +532,18 @@ def infra_request_comment(*, actor: Actor, request: InfraRequest, body: str) -> 
     comment = InfraRequestComment.objects.create(request=request, author=actor.person, body=body)
     _event(request=request, actor=actor, action=InfraRequestEvent.Action.COMMENTED, note=body[:500])
     return comment
+
+
+def inventory_sync_command(command, *, account_ids: list[str] | None = None) -> bool:
+    """``sync_aws --inventory`` (the costs app's command) delegates here: the same run, the same
+    terminal progress bar as ``sync_inventory``. Returns False when the sync failed."""
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    args = [arg for account in (account_ids or []) for arg in ("--account", account)]
+    try:
+        call_command("sync_inventory", *args, stdout=command.stdout._out, stderr=command.stderr._out)
+    except CommandError as exc:
+        command.stderr.write(str(exc))
+        return False
+    return True

@@ -195,6 +195,14 @@ def test_management_command(estate, accounts, capsys):
     assert run.params == {"account_ids": [ACCOUNT_A]}
 
 
+def test_sync_aws_inventory_runs_the_inventory_sync(estate, accounts, capsys):
+    call_command("sync_aws", "--inventory", "--account", ACCOUNT_A)
+    out = capsys.readouterr().out
+    assert "Inventory sync #" in out and "succeeded" in out
+    assert set(Resource.objects.values_list("account__account_id", flat=True).distinct()) == {ACCOUNT_A}
+    assert SyncRun.objects.get(kind=services.INVENTORY_KIND).status == SyncRun.Status.SUCCEEDED
+
+
 def test_management_command_unknown_account(accounts):
     from django.core.management.base import CommandError
 
