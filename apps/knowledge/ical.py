@@ -1,0 +1,96 @@
+"""The iCalendar (RFC 5545) text of the sessions feed, written by hand: text values escaped
+(backslash, semicolon, comma, newline), lines folded at 75 octets without splitting a UTF-8
+character, CRLF line ends."""
+from __future__ import annotations
+
+from datetime import datetime, timezone as dt_timezone
+from typing import Iterable
+
+from apps.knowledge.models import Session
+
+PRODID = "-//CTO Portal//Knowledge sessions//EN"
+MAX_OCTETS = 75
+
+
+def escape_text(value: str) -> str:
+    """Escape a TEXT value (RFC 5545 §3.3.11)."""
+    return (
+        (value or "")
+        .replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\r", "\\n")
+        .replace("\n", "\\n")
+    )
+
+
+def fold_line(line: str) -> str:
+    """Fold a content line into chunks of at most 75 octets; continuation lines start with a
+    space (which counts towards their 75). Never splits a multi-byte character."""
+    out: list[str] = []
+    current = ""
+    current_len = 0
+    limit = MAX_OCTETS
+    for char in line:
+        size = len(char.encode("utf-8"))
+        if current_len + size > limit:
+            out.append(current)
+            current, current_len = " ", 1
+        current += char
+        current_len += size
+    out.append(current)
+    return "\r\n".join(out)
+
+
+def format_utc(moment: datetime) -> str:
+    return moment.astimezone(dt_timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _event(session: Session, *, now: datetime, base_url: str) -> list[str]:
+    talks = list(session.talks.all())
+    lines = []
+    if session.description:
+        lines.append(session.description)
+    for talk in talks:
+        speakers = ", ".join(p.full_name for p in talk.speakers.all())
+        lines.append(f"• {talk.title} ({talk.duration_minutes} min) — {speakers}")
+    url = f"{base_url}{session.get_absolute_url()}" if base_url else ""
+    if url:
+        lines.append(url)
+    location = session.location or session.call_url
+    props = [
+        "BEGIN:VEVENT",
+        f"UID:knowledge-session-{session.pk}@cto-portal",
+        f"DTSTAMP:{format_utc(now)}",
+        f"DTSTART:{format_utc(session.starts_at)}",
+        f"DTEND:{format_utc(session.ends_at)}",
+        f"SUMMARY:{escape_text(session.title)}",
+        f"DESCRIPTION:{escape_text(chr(10).join(lines))}",
+        f"SEQUENCE:{int(session.updated_at.timestamp()) if session.updated_at else 0}",
+        f"STATUS:{'CANCELLED' if session.is_cancelled else 'CONFIRMED'}",
+    ]
+    if location:
+        props.append(f"LOCATION:{escape_text(location)}")
+    if url:
+        props.append(f"URL:{url}")
+    if session.host is not None:
+        props.append(f"ORGANIZER;CN=\"{session.host.full_name.replace(chr(34), '')}\":mailto:{session.host.email}")
+    props.append("END:VEVENT")
+    return props
+
+
+def build_calendar(sessions: Iterable[Session], *, now: datetime, name: str = "Knowledge sessions",
+                   base_url: str = "") -> str:
+    props = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{escape_text(name)}",
+    ]
+    for session in sessions:
+        props.extend(_event(session, now=now, base_url=base_url))
+    props.append("END:VCALENDAR")
+    return "".join(fold_line(p) + "\r\n" for p in props)
