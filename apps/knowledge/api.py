@@ -2,7 +2,6 @@
 attendance and feedback. Reads come from the selectors, writes from the services."""
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -152,6 +151,10 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         when = self.request.query_params.get("when")
         return selectors.session_list(actor=_actor(self.request), when=when if when in ("upcoming", "past") else None)
 
+    def create(self, request, *args, **kwargs):
+        policy.require(policy.can_curate(_actor(request)), "Only the CTO and session hosts may create sessions.")
+        return super().create(request, *args, **kwargs)
+
     def perform_create(self, serializer):
         session = services.session_create(actor=_actor(self.request), **serializer.validated_data)
         serializer.instance = selectors.session_get(actor=_actor(self.request), pk=session.pk)
@@ -189,18 +192,20 @@ class TalkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
         serializer.instance = services.talk_update(actor=_actor(self.request), talk=serializer.instance,
                                                    **serializer.validated_data)
 
-    def _to_session(self, request, do):
+    def _to_session(self, request, do, *, may):
+        talk = self.get_object()
+        policy.require(may(talk), "You may not schedule this talk elsewhere.")
         data = SessionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        talk = do(self.get_object(), data.validated_data["session"])
-        return talk
+        return do(talk, data.validated_data["session"])
 
     @extend_schema(request=SessionInputSerializer, responses={200: TalkSerializer, 400: None, 403: None})
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
         """Move the talk to another session (must fit its length)."""
         actor = _actor(request)
-        talk = self._to_session(request, lambda t, s: services.talk_move(actor=actor, talk=t, session=s))
+        talk = self._to_session(request, lambda t, s: services.talk_move(actor=actor, talk=t, session=s),
+                                may=lambda t: policy.can_manage_session(actor, t.session))
         return Response(TalkSerializer(selectors.talk_get(actor=actor, pk=talk.pk)).data)
 
     @extend_schema(request=SessionInputSerializer, responses={201: TalkSerializer, 400: None, 403: None})
@@ -208,7 +213,8 @@ class TalkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
     def give_again(self, request, pk=None):
         """Give the talk again in another session: a new talk linked to this one."""
         actor = _actor(request)
-        talk = self._to_session(request, lambda t, s: services.talk_give_again(actor=actor, talk=t, session=s))
+        talk = self._to_session(request, lambda t, s: services.talk_give_again(actor=actor, talk=t, session=s),
+                                may=lambda t: policy.is_speaker(actor, t) or policy.can_curate(actor))
         return Response(TalkSerializer(selectors.talk_get(actor=actor, pk=talk.pk)).data,
                         status=status.HTTP_201_CREATED)
 
@@ -222,6 +228,10 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     def get_queryset(self):
         return selectors.proposal_list(actor=_actor(self.request), q=self.request.query_params.get("q") or None)
+
+    def create(self, request, *args, **kwargs):
+        policy.require_person(_actor(request))
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         proposal = services.proposal_create(actor=_actor(self.request), **serializer.validated_data)
@@ -281,6 +291,7 @@ class AttendanceViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets
 
     @extend_schema(responses={201: AttendanceSerializer, 200: AttendanceSerializer, 400: None})
     def create(self, request, *args, **kwargs):
+        policy.require_person(_actor(request))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         attendance, created = services.attendance_check_in(actor=_actor(request),
@@ -302,12 +313,11 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     @extend_schema(responses={201: FeedbackSerializer, 200: FeedbackSerializer, 400: None})
     def create(self, request, *args, **kwargs):
+        actor = _actor(request)
+        policy.require_person(actor)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        actor = _actor(request)
         talk = serializer.validated_data["talk"]
-        if not actor.person_id:
-            raise PermissionDenied("Only people may give feedback, not service accounts.")
         feedback, created = services.feedback_give(
             actor=actor, talk=selectors.talk_get(actor=actor, pk=talk.pk),
             rating=serializer.validated_data["rating"], comment=serializer.validated_data.get("comment", ""),

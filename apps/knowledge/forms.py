@@ -1,9 +1,17 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
+from django.db import models
 
 from apps.knowledge.models import MAX_TALK_MINUTES, Proposal, Session, SessionSeries, Talk, Track
 from apps.org.models import Person
+
+
+def _formfield(field, **kwargs):
+    """URL fields assume https when the scheme is left out (Django 6's default)."""
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
 
 
 def _active_people():
@@ -21,6 +29,7 @@ class _ServiceValidated(forms.ModelForm):
 class SeriesForm(_ServiceValidated):
     class Meta:
         model = SessionSeries
+        formfield_callback = _formfield
         fields = ["name", "description", "cadence", "weekday", "week_of_month", "start_time", "time_zone",
                   "duration_minutes", "starts_on", "ends_on", "generate_ahead", "location", "call_url", "host",
                   "is_active"]
@@ -50,6 +59,7 @@ class SeriesForm(_ServiceValidated):
 class SessionForm(_ServiceValidated):
     class Meta:
         model = Session
+        formfield_callback = _formfield
         fields = ["title", "starts_at", "duration_minutes", "location", "call_url", "host", "recording_url",
                   "description", "is_cancelled"]
         widgets = {
@@ -96,6 +106,7 @@ class TalkForm(_ServiceValidated):
 
     class Meta:
         model = Talk
+        formfield_callback = _formfield
         fields = ["title", "track", "duration_minutes", "speakers", "abstract", "slides_url", "recording_url"]
         widgets = {"abstract": forms.Textarea(attrs={"rows": 8})}
 
