@@ -36,6 +36,7 @@ class TalkFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Talk {n}")
     track = Track.BACKEND
     duration_minutes = 20
+    position = 1
 
     @factory.post_generation
     def speakers(self, create, extracted, **kwargs):
