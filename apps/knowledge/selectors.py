@@ -139,7 +139,7 @@ def proposal_list(*, actor: Actor, status: str | None = None, q: str | None = No
     """Proposals with their vote count and whether the actor voted, most voted first."""
     if not _signed_in(actor):
         return Proposal.objects.none()
-    qs = Proposal.objects.select_related("proposer", "proposer__team", "decided_by").prefetch_related(
+    qs = Proposal.objects.select_related("proposer", "proposer__team", "decided_by", "talk").prefetch_related(
         "co_speakers"
     ).annotate(
         vote_count=Count("votes", distinct=True),
