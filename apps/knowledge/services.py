@@ -63,7 +63,7 @@ def _clean_url(value, *, field_name: str) -> str:
 
 def _locked_session(session: Session) -> Session:
     """Lock the session row so two schedulers cannot both fill the last free minutes."""
-    return Session.objects.select_for_update().select_related("series").get(pk=session.pk)
+    return Session.objects.select_for_update().get(pk=session.pk)
 
 
 def booked_minutes(session: Session, *, exclude: Talk | None = None) -> int:
@@ -461,7 +461,7 @@ def talk_update(*, actor: Actor, talk: Talk, **fields) -> Talk:
 @transaction.atomic
 def talk_move(*, actor: Actor, talk: Talk, session: Session) -> Talk:
     """Move a talk to another session (pretalx can't): the CTO, or a host of both sessions."""
-    talk = Talk.objects.select_for_update().select_related("session__series").get(pk=talk.pk)
+    talk = Talk.objects.select_for_update().get(pk=talk.pk)
     target = _locked_session(session)
     policy.require(
         policy.can_manage_session(actor, talk.session) and policy.can_manage_session(actor, target),

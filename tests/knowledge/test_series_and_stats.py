@@ -68,8 +68,8 @@ def test_paused_series_generates_nothing(db):
 def test_generate_task_and_its_beat_schedule(db):
     _series(starts_on=timezone.localdate())
     _series(name="Data Guild", cadence="biweekly", starts_on=timezone.localdate(), generate_ahead=2)
-    assert tasks.generate_sessions_task.delay().get() == 5
-    assert tasks.generate_sessions_task.delay().get() == 0
+    assert tasks.generate_sessions_task.apply().get() == 5
+    assert tasks.generate_sessions_task.apply().get() == 0
     assert Session.objects.count() == 5
     schedule = PeriodicTask.objects.get(name="knowledge: generate upcoming sessions")
     assert (schedule.task, schedule.enabled, schedule.crontab.hour, schedule.crontab.minute) == (
