@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from apps.knowledge.models import Attendance, CalendarFeed, Feedback, Proposal, ProposalVote, Session, SessionSeries, Talk
+from apps.knowledge.models import (
+    Attendance,
+    CalendarFeed,
+    Feedback,
+    Proposal,
+    ProposalVote,
+    Session,
+    SessionSeries,
+    Talk,
+)
 
 
 @admin.register(SessionSeries)

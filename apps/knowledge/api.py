@@ -11,7 +11,13 @@ from apps.core.access import get_actor
 from apps.core.markdown import render_markdown
 from apps.knowledge import policy, selectors, services
 from apps.knowledge.models import (
-    MAX_TALK_MINUTES, Attendance, Feedback, Proposal, Session, SessionSeries, Talk,
+    MAX_TALK_MINUTES,
+    Attendance,
+    Feedback,
+    Proposal,
+    Session,
+    SessionSeries,
+    Talk,
 )
 from apps.org.models import Person
 

@@ -13,7 +13,14 @@ from apps.core.access import Actor
 from apps.core.roles import Role
 from apps.knowledge import services
 from apps.knowledge.models import (
-    Attendance, Feedback, Proposal, ProposalVote, Session, SessionSeries, Talk, Track,
+    Attendance,
+    Feedback,
+    Proposal,
+    ProposalVote,
+    Session,
+    SessionSeries,
+    Talk,
+    Track,
 )
 
 # (title, track, team slug of the speaker, minutes)

@@ -3,8 +3,8 @@
 character, CRLF line ends."""
 from __future__ import annotations
 
-from datetime import datetime, timezone as dt_timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from apps.knowledge.models import Session
 
@@ -44,7 +44,7 @@ def fold_line(line: str) -> str:
 
 
 def format_utc(moment: datetime) -> str:
-    return moment.astimezone(dt_timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _event(session: Session, *, now: datetime, base_url: str) -> list[str]:

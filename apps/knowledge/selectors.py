@@ -12,7 +12,15 @@ from django.utils import timezone
 from apps.core.access import Actor, get_visible_or_404
 from apps.core.roles import Role
 from apps.knowledge.models import (
-    Attendance, CalendarFeed, Feedback, Proposal, ProposalVote, Session, SessionSeries, Talk, Track,
+    Attendance,
+    CalendarFeed,
+    Feedback,
+    Proposal,
+    ProposalVote,
+    Session,
+    SessionSeries,
+    Talk,
+    Track,
 )
 from apps.org.models import Person
 

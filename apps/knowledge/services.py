@@ -4,9 +4,9 @@ from __future__ import annotations
 import calendar as _calendar
 import re
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Iterable
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -18,7 +18,16 @@ from django.utils.formats import date_format
 from apps.core.access import Actor
 from apps.knowledge import policy
 from apps.knowledge.models import (
-    MAX_TALK_MINUTES, Attendance, CalendarFeed, Feedback, Proposal, ProposalVote, Session, SessionSeries, Talk, Track,
+    MAX_TALK_MINUTES,
+    Attendance,
+    CalendarFeed,
+    Feedback,
+    Proposal,
+    ProposalVote,
+    Session,
+    SessionSeries,
+    Talk,
+    Track,
 )
 from apps.org.models import Person
 

@@ -16,8 +16,15 @@ from apps.core.forms import add_service_errors
 from apps.core.views import portal_view
 from apps.knowledge import ical, policy, selectors, services
 from apps.knowledge.forms import (
-    AttendanceImportForm, FeedbackForm, LibraryFilterForm, ProposalForm, RejectForm, SeriesForm, SessionChoiceForm,
-    SessionForm, TalkForm,
+    AttendanceImportForm,
+    FeedbackForm,
+    LibraryFilterForm,
+    ProposalForm,
+    RejectForm,
+    SeriesForm,
+    SessionChoiceForm,
+    SessionForm,
+    TalkForm,
 )
 from apps.knowledge.models import CalendarFeed, Proposal, Track
 

@@ -1,6 +1,10 @@
 // Attendance per month on the knowledge balance page (data from a json_script tag).
 (function () {
   "use strict";
+  // The FE/BE bar's width comes from a data attribute (no inline styles under the CSP).
+  document.querySelectorAll(".progress-bar[data-share]").forEach(function (bar) {
+    bar.style.width = Number(bar.dataset.share) + "%";
+  });
   var canvas = document.getElementById("attendance-trend");
   var source = document.getElementById("attendance-trend-data");
   if (!canvas || !source || typeof Chart === "undefined") { return; }
@@ -15,7 +19,6 @@
       ]
     },
     options: {
-      maintainAspectRatio: false,
       scales: {
         y: { beginAtZero: true, title: { display: true, text: "Attendees" } },
         y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false }, ticks: { precision: 0 } }

@@ -1,7 +1,7 @@
 """The hand-written iCalendar feed: escaping, folding, the secret per-person URL."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 from django.urls import reverse
 from django.utils import timezone
@@ -26,11 +26,11 @@ def test_fold_line_at_75_octets_without_splitting_characters():
 
 
 def test_build_calendar(world):
-    start = datetime(2026, 12, 31, 16, 0, tzinfo=dt_timezone.utc)
+    start = datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
     session = SessionFactory(title="Tech Monthly — December, 2026; last one", starts_at=start, duration_minutes=90,
                              location="Room 2, Lisbon", host=world.tl)
     TalkFactory(session=session, title="Kafka, at scale", duration_minutes=20, speakers=[world.engineer])
-    now = datetime(2026, 12, 1, 9, 30, tzinfo=dt_timezone.utc)
+    now = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
     text = ical.build_calendar([session], now=now, base_url="https://portal.example.com")
 
     assert text.startswith("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//CTO Portal//Knowledge sessions//EN\r\n")

@@ -1,7 +1,7 @@
 """Series generation, balance statistics, attendance trend and feedback visibility."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -39,7 +39,7 @@ def test_generation_is_idempotent_and_keeps_hand_edits(world, actor):
         "Tech Monthly — November 2026", "Tech Monthly — December 2026", "Tech Monthly — January 2027"]
     first = created[0]
     # 16:00 in Lisbon (UTC+0 in winter) is 16:00 UTC.
-    assert first.starts_at == datetime(2026, 11, 26, 16, 0, tzinfo=dt_timezone.utc)
+    assert first.starts_at == datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
     assert (first.host, first.location, first.duration_minutes) == (world.tl, "Lisbon office, room 2", 60)
 
     Session.objects.filter(pk=first.pk).update(title="Tech Monthly — AI special", duration_minutes=90)
@@ -56,7 +56,7 @@ def test_generation_is_idempotent_and_keeps_hand_edits(world, actor):
 def test_summer_time_is_respected(db):
     series = _series(starts_on=date(2026, 6, 1))
     [june] = services.series_generate_sessions(series=series, today=date(2026, 6, 1), count=1)
-    assert june.starts_at == datetime(2026, 6, 25, 15, 0, tzinfo=dt_timezone.utc)  # 16:00 WEST
+    assert june.starts_at == datetime(2026, 6, 25, 15, 0, tzinfo=UTC)  # 16:00 WEST
 
 
 def test_paused_series_generates_nothing(db):
