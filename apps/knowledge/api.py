@@ -226,7 +226,7 @@ class TalkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
 
 
 class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                      viewsets.GenericViewSet):
+                      mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Rolling proposals, most voted first. ``?status=backlog|scheduled|rejected|withdrawn``."""
 
     serializer_class = ProposalSerializer
@@ -241,6 +241,17 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     def perform_create(self, serializer):
         proposal = services.proposal_create(actor=_actor(self.request), **serializer.validated_data)
+        serializer.instance = selectors.proposal_get(actor=_actor(self.request), pk=proposal.pk)
+
+    def update(self, request, *args, **kwargs):
+        actor, proposal = _actor(request), self.get_object()
+        policy.require(actor.person_id == proposal.proposer_id or policy.can_curate(actor),
+                       "Only the proposer, the CTO and hosts may edit a proposal.")
+        return super().update(request, *args, **kwargs)
+
+    def perform_update(self, serializer):
+        proposal = services.proposal_update(actor=_actor(self.request), proposal=serializer.instance,
+                                            **serializer.validated_data)
         serializer.instance = selectors.proposal_get(actor=_actor(self.request), pk=proposal.pk)
 
     def _vote_response(self, request, pk, created: bool, code: int):

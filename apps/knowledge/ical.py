@@ -47,9 +47,15 @@ def format_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _event(session: Session, *, now: datetime, base_url: str) -> list[str]:
+def _event(session: Session, *, now: datetime, base_url: str, person_id: int | None = None) -> list[str]:
     talks = list(session.talks.all())
     lines = []
+    if person_id is not None:
+        mine = [t.title for t in talks if any(p.pk == person_id for p in t.speakers.all())]
+        if mine:
+            lines.append(f"You are speaking: {'; '.join(mine)}")
+        elif session.host_id == person_id:
+            lines.append("You are hosting.")
     if session.description:
         lines.append(session.description)
     for talk in talks:
@@ -80,8 +86,18 @@ def _event(session: Session, *, now: datetime, base_url: str) -> list[str]:
     return props
 
 
+def session_events(sessions: Iterable[Session], *, now: datetime, base_url: str = "",
+                   person_id: int | None = None) -> list[str]:
+    """The VEVENT content lines (unfolded) of ``sessions``: what another feed (e.g. the syncs
+    app's personal calendar) can embed in its own VCALENDAR."""
+    props: list[str] = []
+    for session in sessions:
+        props.extend(_event(session, now=now, base_url=base_url, person_id=person_id))
+    return props
+
+
 def build_calendar(sessions: Iterable[Session], *, now: datetime, name: str = "Knowledge sessions",
-                   base_url: str = "") -> str:
+                   base_url: str = "", person_id: int | None = None) -> str:
     props = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -90,7 +106,6 @@ def build_calendar(sessions: Iterable[Session], *, now: datetime, name: str = "K
         "METHOD:PUBLISH",
         f"X-WR-CALNAME:{escape_text(name)}",
     ]
-    for session in sessions:
-        props.extend(_event(session, now=now, base_url=base_url))
+    props.extend(session_events(sessions, now=now, base_url=base_url, person_id=person_id))
     props.append("END:VCALENDAR")
     return "".join(fold_line(p) + "\r\n" for p in props)

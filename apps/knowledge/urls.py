@@ -25,6 +25,7 @@ urlpatterns = [
     path("proposals/", views.proposal_list, name="proposal-list"),
     path("proposals/new/", views.proposal_create, name="proposal-create"),
     path("proposals/<int:pk>/", views.proposal_detail, name="proposal-detail"),
+    path("proposals/<int:pk>/edit/", views.proposal_edit, name="proposal-edit"),
     path("proposals/<int:pk>/vote/", views.proposal_vote, name="proposal-vote"),
     path("proposals/<int:pk>/schedule/", views.proposal_schedule, name="proposal-schedule"),
     path("proposals/<int:pk>/reject/", views.proposal_reject, name="proposal-reject"),

@@ -353,6 +353,25 @@ def proposal_detail(request, pk: int):
 
 
 @portal_view
+def proposal_edit(request, pk: int):
+    actor = request.actor
+    proposal = selectors.proposal_get(actor=actor, pk=pk)
+    policy.require(actor.person_id == proposal.proposer_id or policy.can_curate(actor),
+                   "Only the proposer, the CTO and hosts may edit a proposal.")
+    form = ProposalForm(request.POST or None, instance=proposal,
+                        initial={"co_speakers": list(proposal.co_speakers.all())})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.proposal_update(actor=actor, proposal=proposal, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Proposal saved.")
+            return redirect(proposal)
+    return render(request, "knowledge/form.html", {"form": form, "title": f"Edit {proposal}", "back": proposal})
+
+
+@portal_view
 @require_POST
 def proposal_vote(request, pk: int):
     """Toggle the actor's upvote. htmx swaps in the new button; without htmx, back to the list."""
@@ -485,7 +504,7 @@ def calendar_feed(request, token: str):
         raise Http404("No such calendar.")
     text = ical.build_calendar(
         selectors.calendar_sessions(), now=timezone.now(), name="Tech Monthly and knowledge sessions",
-        base_url=request.build_absolute_uri("/").rstrip("/"),
+        base_url=request.build_absolute_uri("/").rstrip("/"), person_id=feed.person_id,
     )
     response = HttpResponse(text, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="knowledge-sessions.ics"'

@@ -47,6 +47,7 @@ def cases(world):
         Case("knowledge:proposal-list", page()),
         Case("knowledge:proposal-create", page()),
         Case("knowledge:proposal-detail", page(), kwargs=p),
+        Case("knowledge:proposal-edit", page(allowed=CURATORS), kwargs=p),  # proposer: engineer2
         Case("knowledge:proposal-vote", post_only, kwargs=p),
         Case("knowledge:proposal-schedule", page(allowed=CURATORS), kwargs=p),
         Case("knowledge:proposal-reject", page(allowed=CURATORS), kwargs=p),
@@ -75,6 +76,8 @@ def cases(world):
         Case("api:knowledge-proposal-list", api()),
         Case("api:knowledge-proposal-detail", api(), kwargs=p),
         Case("api:knowledge-proposal-list", person_write, method="post", data={}),
+        Case("api:knowledge-proposal-detail", override(api(allowed=CURATORS, ok=400)), kwargs=p, method="patch",
+             data={"duration_minutes": 0}),
         Case("api:knowledge-proposal-vote", api(ok=405), kwargs=p),
         Case("api:knowledge-proposal-vote", override(api(ok=201), service=403), kwargs=p, method="post", data={}),
         Case("api:knowledge-proposal-schedule", api(ok=405), kwargs=p),

@@ -183,3 +183,14 @@ def test_abstract_html_is_sanitised(world):
     assert "<script>" not in body["abstract_html"]
     assert "javascript:" not in body["abstract_html"]
     assert "<strong>bold</strong>" in body["abstract_html"]
+
+
+def test_patch_a_proposal(world):
+    proposal = ProposalFactory(proposer=world.engineer, duration_minutes=20)
+    url = reverse("api:knowledge-proposal-detail", kwargs={"pk": proposal.pk})
+    denied = world.client("em").patch(url, {"duration_minutes": 30}, content_type="application/json")
+    assert denied.status_code == 403
+    response = world.client("engineer").patch(url, {"duration_minutes": 30}, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["duration_minutes"] == 30
+    assert Proposal.objects.get(pk=proposal.pk).duration_minutes == 30

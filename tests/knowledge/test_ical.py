@@ -47,6 +47,12 @@ def test_build_calendar(world):
             f"https://portal.example.com/knowledge/sessions/{session.pk}/\r\n") in unfolded
     assert 'ORGANIZER;CN="Tl Person":mailto:tl@example.com\r\n' in unfolded
     assert "STATUS:CONFIRMED\r\n" in unfolded
+    assert "You are speaking" not in unfolded
+
+    mine = ical.build_calendar([session], now=now, person_id=world.engineer.pk).replace("\r\n ", "")
+    assert "DESCRIPTION:You are speaking: Kafka\\, at scale\\n• Kafka" in mine
+    hosting = ical.build_calendar([session], now=now, person_id=world.tl.pk).replace("\r\n ", "")
+    assert "DESCRIPTION:You are hosting.\\n• Kafka" in hosting
 
 
 def test_feed_url_works_without_login_and_reset_kills_the_old_one(world, actor):

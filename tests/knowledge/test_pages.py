@@ -170,3 +170,19 @@ def test_attendance_import_page(world, hosted):
     denied = world.client("engineer").post(url, {"emails": "hr@example.com"})
     assert denied.status_code == 403
     assert Attendance.objects.filter(session=hosted).count() == 2
+
+
+def test_proposer_edits_their_proposal_until_it_is_decided(world):
+    proposal = ProposalFactory(proposer=world.engineer, title="Draft")
+    url = reverse("knowledge:proposal-edit", kwargs={"pk": proposal.pk})
+    data = {"title": "Final title", "track": "data", "duration_minutes": 15, "abstract": "Better"}
+    assert world.client("pm").post(url, data).status_code == 403
+    assert Proposal.objects.get(pk=proposal.pk).title == "Draft"
+    assert world.client("engineer").post(url, data).status_code == 302
+    proposal.refresh_from_db()
+    assert (proposal.title, proposal.track, proposal.duration_minutes) == ("Final title", "data", 15)
+    Proposal.objects.filter(pk=proposal.pk).update(status="rejected")
+    response = world.client("engineer").post(url, {**data, "title": "Sneaky"})
+    assert response.status_code == 200
+    assert "only proposals in the backlog can be edited" in response.content.decode()
+    assert Proposal.objects.get(pk=proposal.pk).title == "Final title"
