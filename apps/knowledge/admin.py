@@ -21,6 +21,7 @@ class SessionSeriesAdmin(admin.ModelAdmin):
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
     list_display = ["title", "starts_at", "duration_minutes", "host", "series", "is_cancelled"]
+    list_select_related = ["host", "series"]
     list_filter = ["series", "is_cancelled"]
     search_fields = ["title"]
     raw_id_fields = ["host"]
@@ -29,6 +30,7 @@ class SessionAdmin(admin.ModelAdmin):
 @admin.register(Talk)
 class TalkAdmin(admin.ModelAdmin):
     list_display = ["title", "session", "track", "duration_minutes"]
+    list_select_related = ["session"]
     list_filter = ["track"]
     search_fields = ["title"]
     raw_id_fields = ["session", "speakers", "proposal", "given_again_from"]
@@ -37,6 +39,7 @@ class TalkAdmin(admin.ModelAdmin):
 @admin.register(Proposal)
 class ProposalAdmin(admin.ModelAdmin):
     list_display = ["title", "proposer", "track", "status", "created_at"]
+    list_select_related = ["proposer"]
     list_filter = ["status", "track"]
     search_fields = ["title"]
     raw_id_fields = ["proposer", "co_speakers", "decided_by"]

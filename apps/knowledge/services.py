@@ -585,6 +585,8 @@ def feedback_give(*, actor: Actor, talk: Talk, rating, comment: str = "",
     comment = _clean_text(comment, field_name="comment", max_length=5000, required=False)
     if policy.is_speaker(actor, talk):
         raise ValidationError({"talk": "You cannot rate your own talk."})
+    if talk.session.is_cancelled:
+        raise ValidationError({"talk": "This session was cancelled."})
     if talk.session.starts_at > (now or timezone.now()):
         raise ValidationError({"talk": "Feedback opens once the session has started."})
     with transaction.atomic():

@@ -302,6 +302,15 @@ def test_speakers_cannot_rate_their_own_talk_nor_a_future_one(world, actor, host
     assert Feedback.objects.count() == 0
 
 
+def test_no_feedback_on_a_cancelled_session(world, actor):
+    session = SessionFactory(starts_at=timezone.now() - timedelta(days=1), is_cancelled=True)
+    talk = TalkFactory(session=session, speakers=[world.engineer])
+    with pytest.raises(ValidationError) as exc:
+        services.feedback_give(actor=actor("em"), talk=talk, rating=4)
+    assert exc.value.message_dict == {"talk": ["This session was cancelled."]}
+    assert Feedback.objects.count() == 0
+
+
 def test_only_speakers_share_feedback(world, actor):
     talk = _past_talk(world)
     with pytest.raises(PermissionDenied):
