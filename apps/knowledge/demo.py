@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, time, timedelta
+from itertools import zip_longest
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,12 +31,19 @@ TALKS = [
     ("React Server Components in practice", Track.FRONTEND, "web-frontend", 25),
     ("Accessibility audits we should have done earlier", Track.FRONTEND, "web-frontend", 20),
     ("Offline-first sync on mobile", Track.FRONTEND, "mobile", 20),
+    ("CSS container queries in the design system", Track.FRONTEND, "web-frontend", 20),
+    ("Testing React Native with Detox", Track.FRONTEND, "mobile", 20),
+    ("Web vitals: from red to green", Track.FRONTEND, "web-frontend", 25),
+    ("State machines for checkout flows", Track.FRONTEND, "web-frontend", 20),
     ("Idempotent payment APIs", Track.BACKEND, "payments-backend", 25),
     ("The outbox pattern, one year later", Track.BACKEND, "payments-backend", 20),
     ("PostgreSQL partitioning for the ledger", Track.BACKEND, "payments-backend", 25),
     ("API versioning without tears", Track.BACKEND, "core-api", 20),
     ("Rate limiting the public API", Track.BACKEND, "core-api", 20),
     ("Celery at scale: retries, visibility timeouts and us", Track.BACKEND, "core-api", 20),
+    ("Money as Decimal: rounding bugs we shipped", Track.BACKEND, "payments-backend", 20),
+    ("gRPC between services: worth it?", Track.BACKEND, "core-api", 25),
+    ("Zero-downtime Django migrations", Track.BACKEND, "core-api", 20),
     ("Terraform module hygiene", Track.PLATFORM, "platform", 20),
     ("Cutting the AWS bill by 18%", Track.PLATFORM, "platform", 25),
     ("Kubernetes upgrades without downtime", Track.PLATFORM, "platform", 20),
@@ -50,6 +58,17 @@ TALKS = [
     ("Fine-tuning vs prompting: a cost comparison", Track.AI, "ai", 20),
     ("Writing a good postmortem", Track.OTHER, "core-api", 15),
 ]
+
+TALK_POOLS = {
+    "fe": [t for t in TALKS if t[1] == Track.FRONTEND],
+    "be": [t for t in TALKS if t[1] == Track.BACKEND],
+    # Round-robin over the other tracks so each comes up every few months.
+    "other": [t for group in zip_longest(*(
+        [t for t in TALKS if t[1] == track] for track in (Track.AI, Track.PLATFORM, Track.DATA, Track.SECURITY,
+                                                            Track.OTHER)
+    )) for t in group if t is not None],
+}
+MONTH_PATTERN = [("fe", "be", "other"), ("be", "other"), ("fe", "other"), ("be", "fe")]
 
 PROPOSALS = [
     ("Type-safe forms with Zod", Track.FRONTEND, "web-frontend", 20, 9),
@@ -115,9 +134,17 @@ def seed_demo(*, people: dict, teams: dict, stdout=None) -> None:
             session.host = host
 
     talk_by_title: dict[str, Talk] = {}
+    used = dict.fromkeys(TALK_POOLS, 0)
     for i, session in enumerate(past):
         rng = random.Random(f"knowledge-{session.occurrence_date}")
-        picks = [TALKS[(i * 2 + k) % len(TALKS)] for k in range(3 if i % 3 == 0 else 2)]
+        # A realistic mix: front-end and back-end most months, the other tracks in turn.
+        picks = []
+        for kind in MONTH_PATTERN[i % len(MONTH_PATTERN)]:
+            pool = TALK_POOLS[kind]
+            picks.append(pool[used[kind] % len(pool)])
+            used[kind] += 1
+        if session.talks.exists():  # seeded before (or scheduled by hand): leave its agenda alone
+            picks = []
         booked = 0
         for pos, (title, track, team, minutes) in enumerate(picks, start=1):
             if booked + minutes > session.duration_minutes:
