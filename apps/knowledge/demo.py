@@ -181,6 +181,8 @@ def seed_demo(*, people: dict, teams: dict, stdout=None) -> None:
                  for p in raters],
                 ignore_conflicts=True,
             )
+        given = session.starts_at + timedelta(hours=2)
+        Feedback.objects.filter(talk__session=session, created_at__gt=given).update(created_at=given, updated_at=given)
 
     # A talk given again at the next Tech Monthly (good feedback, people asked for it).
     if past and upcoming and len(upcoming) > 1:
@@ -195,7 +197,9 @@ def seed_demo(*, people: dict, teams: dict, stdout=None) -> None:
 
     # A one-off session.
     security_host = people["tl6"]
-    start = timezone.make_aware(datetime.combine(today + timedelta(days=20), time(15, 0)))
+    day = today + timedelta(days=14)
+    day += timedelta(days=(1 - day.weekday()) % 7)  # a Tuesday, two to three weeks ahead
+    start = timezone.make_aware(datetime.combine(day, time(15, 0)))
     deep_dive, _ = Session.objects.get_or_create(title="Security deep dive: supply-chain attacks", series=None,
                                                  defaults={
         "starts_at": start, "duration_minutes": 90, "host": security_host, "location": "Online",

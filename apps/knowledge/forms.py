@@ -1,4 +1,5 @@
 from crispy_forms.helper import FormHelper
+from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.db import models
@@ -154,6 +155,7 @@ class FeedbackForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.layout = Layout(InlineRadios("rating"), "comment")
 
 
 class AttendanceImportForm(forms.Form):

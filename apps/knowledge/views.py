@@ -221,7 +221,8 @@ def talk_detail(request, pk: int):
         "reads_all_feedback": policy.can_read_all_feedback(actor, talk),
         "mine": mine, "form": form, "can_rate": can_rate, "is_speaker": is_speaker,
         "can_edit": policy.can_edit_talk(actor, talk),
-        "can_move": policy.can_manage_session(actor, talk.session),
+        "can_move": policy.can_manage_session(actor, talk.session) and not talk.session.is_past
+        and not talk.feedback.exists(),
         "can_repeat": is_speaker or policy.can_curate(actor),
         "other_times": selectors.talk_list(actor=actor).filter(
             Q(given_again_from_id=talk.given_again_from_id or talk.pk) | Q(pk=talk.given_again_from_id or 0)

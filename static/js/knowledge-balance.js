@@ -1,7 +1,7 @@
-// Attendance per month on the knowledge balance page (data from a json_script tag).
+// The knowledge balance page: FE/BE bar width and the attendance-per-month chart (data from a
+// json_script tag; no inline scripts or styles under the CSP).
 (function () {
   "use strict";
-  // The FE/BE bar's width comes from a data attribute (no inline styles under the CSP).
   document.querySelectorAll(".progress-bar[data-share]").forEach(function (bar) {
     bar.style.width = Number(bar.dataset.share) + "%";
   });
@@ -13,16 +13,26 @@
     type: "line",
     data: {
       labels: rows.map(function (r) { return r.month; }),
-      datasets: [
-        { label: "Attendees", data: rows.map(function (r) { return r.attendees; }), tension: 0.25, fill: false },
-        { label: "Sessions", data: rows.map(function (r) { return r.sessions; }), type: "bar", yAxisID: "y1" }
-      ]
+      datasets: [{
+        label: "Attendees",
+        data: rows.map(function (r) { return r.attendees; }),
+        tension: 0.25,
+        fill: true
+      }]
     },
     options: {
-      scales: {
-        y: { beginAtZero: true, title: { display: true, text: "Attendees" } },
-        y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false }, ticks: { precision: 0 } }
-      }
+      plugins: {
+        legend: { display: false },
+        tooltip: {
+          callbacks: {
+            footer: function (items) {
+              var n = rows[items[0].dataIndex].sessions;
+              return n + (n === 1 ? " session" : " sessions");
+            }
+          }
+        }
+      },
+      scales: { y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "Attendees" } } }
     }
   });
 })();
