@@ -1,5 +1,5 @@
-from crispy_forms.helper import FormHelper
 from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.db import models
