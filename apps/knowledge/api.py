@@ -93,9 +93,9 @@ class ProposalSerializer(serializers.ModelSerializer):
     class Meta:
         model = Proposal
         fields = ["id", "title", "abstract", "track", "duration_minutes", "proposer", "co_speakers", "status",
-                  "decision_note", "decided_at", "vote_count", "voted", "talk", "created_at"]
+                  "decision_note", "decided_at", "vote_count", "voted", "talk", "repeat_of", "created_at"]
         read_only_fields = ["id", "proposer", "status", "decision_note", "decided_at", "vote_count", "voted",
-                            "talk", "created_at"]
+                            "talk", "repeat_of", "created_at"]
         extra_kwargs = {"duration_minutes": {"min_value": 5, "max_value": MAX_TALK_MINUTES}}
 
 
@@ -220,8 +220,17 @@ class TalkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
         """Give the talk again in another session: a new talk linked to this one."""
         actor = _actor(request)
         talk = self._to_session(request, lambda t, s: services.talk_give_again(actor=actor, talk=t, session=s),
-                                may=lambda t: policy.is_speaker(actor, t) or policy.can_curate(actor))
+                                may=lambda t: policy.can_curate(actor))
         return Response(TalkSerializer(selectors.talk_get(actor=actor, pk=talk.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={201: ProposalSerializer, 400: None, 403: None})
+    @action(detail=True, methods=["post"], url_path="propose-again")
+    def propose_again(self, request, pk=None):
+        """A speaker offers the talk again: a backlog proposal that the CTO or a host schedules."""
+        actor = _actor(request)
+        proposal = services.talk_propose_again(actor=actor, talk=self.get_object())
+        return Response(ProposalSerializer(selectors.proposal_get(actor=actor, pk=proposal.pk)).data,
                         status=status.HTTP_201_CREATED)
 
 

@@ -224,6 +224,11 @@ def seed_demo(*, people: dict, teams: dict, stdout=None) -> None:
             "track": track, "duration_minutes": minutes, "status": Proposal.Status.REJECTED,
             "decision_note": note, "decided_by": cto, "decided_at": timezone.now() - timedelta(days=12),
         })
+    # A speaker offered a well-rated talk again; it waits in the backlog for a host.
+    offered = talk_by_title.get("Idempotent payment APIs")
+    if offered is not None and not Proposal.objects.filter(repeat_of=offered).exists():
+        speaker = offered.speakers.first()
+        services.talk_propose_again(actor=Actor(role=speaker.role, person=speaker), talk=offered)
     scheduled = Proposal.objects.filter(title="What we learned from the November incident").first()
     if scheduled is not None and scheduled.status == Proposal.Status.BACKLOG and upcoming:
         target = upcoming[0]

@@ -153,6 +153,8 @@ class Proposal(TimeStampedModel):
     decision_note = models.TextField(blank=True)
     decided_by = models.ForeignKey("org.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
+    repeat_of = models.ForeignKey("Talk", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="repeat_proposals", help_text="Set when a speaker offers a talk again.")
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -374,7 +374,9 @@ def proposal_schedule(*, actor: Actor, proposal: Proposal, session: Session, sli
     talk = Talk.objects.create(
         session=session, title=proposal.title, abstract=proposal.abstract, track=proposal.track,
         duration_minutes=proposal.duration_minutes, position=_next_position(session), proposal=proposal,
-        slides_url=_clean_url(slides_url, field_name="slides_url"),
+        slides_url=_clean_url(slides_url, field_name="slides_url") or (
+            proposal.repeat_of.slides_url if proposal.repeat_of_id else ""),
+        given_again_from=proposal.repeat_of,
     )
     talk.speakers.set([proposal.proposer_id, *proposal.co_speakers.values_list("pk", flat=True)])
     proposal.status = Proposal.Status.SCHEDULED
@@ -492,11 +494,12 @@ def talk_move(*, actor: Actor, talk: Talk, session: Session) -> Talk:
 @transaction.atomic
 def talk_give_again(*, actor: Actor, talk: Talk, session: Session) -> Talk:
     """Give a talk again in another session: a new talk with the same content and speakers,
-    linked to the first; feedback and the recording stay with each occurrence."""
+    linked to the first; feedback and the recording stay with each occurrence. Scheduling is
+    curation (the CTO or the target's host); a speaker offers a repeat with talk_propose_again."""
     target = _locked_session(session)
     policy.require(
-        policy.can_manage_session(actor, target) or policy.is_speaker(actor, talk),
-        "Only the speakers, the CTO and the target session's host may schedule a talk again.",
+        policy.can_manage_session(actor, target),
+        "Only the CTO and the target session's host may schedule a talk again.",
     )
     if target.pk == talk.session_id:
         raise ValidationError({"session": "The talk is already in this session."})
@@ -510,6 +513,22 @@ def talk_give_again(*, actor: Actor, talk: Talk, session: Session) -> Talk:
     )
     again.speakers.set(talk.speakers.all())
     return again
+
+
+@transaction.atomic
+def talk_propose_again(*, actor: Actor, talk: Talk) -> Proposal:
+    """A speaker offers their talk again: a backlog proposal with the same content, which the
+    CTO or a host schedules like any other (the new talk then links to the first)."""
+    policy.require(policy.is_speaker(actor, talk), "Only the speakers may offer their talk again.")
+    original = talk.given_again_from or talk
+    if Proposal.objects.filter(repeat_of=original, status=Proposal.Status.BACKLOG).exists():
+        raise ValidationError({"talk": "This talk is already in the backlog to be given again."})
+    proposal = Proposal.objects.create(
+        title=talk.title, abstract=talk.abstract, track=talk.track, duration_minutes=talk.duration_minutes,
+        proposer=actor.person, repeat_of=original,
+    )
+    proposal.co_speakers.set([p for p in talk.speakers.all() if p.pk != actor.person_id])
+    return proposal
 
 
 @transaction.atomic

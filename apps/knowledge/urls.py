@@ -20,6 +20,7 @@ urlpatterns = [
     path("talks/<int:pk>/edit/", views.talk_edit, name="talk-edit"),
     path("talks/<int:pk>/move/", views.talk_move, name="talk-move"),
     path("talks/<int:pk>/again/", views.talk_give_again, name="talk-give-again"),
+    path("talks/<int:pk>/propose-again/", views.talk_propose_again, name="talk-propose-again"),
     path("talks/<int:pk>/feedback/", views.talk_feedback, name="talk-feedback"),
     path("talks/<int:pk>/share-feedback/", views.talk_share_feedback, name="talk-share-feedback"),
     path("proposals/", views.proposal_list, name="proposal-list"),

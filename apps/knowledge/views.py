@@ -223,7 +223,8 @@ def talk_detail(request, pk: int):
         "can_edit": policy.can_edit_talk(actor, talk),
         "can_move": policy.can_manage_session(actor, talk.session) and not talk.session.is_past
         and not talk.feedback.exists(),
-        "can_repeat": is_speaker or policy.can_curate(actor),
+        "can_repeat": policy.can_curate(actor),
+        "can_propose_again": is_speaker,
         "other_times": selectors.talk_list(actor=actor).filter(
             Q(given_again_from_id=talk.given_again_from_id or talk.pk) | Q(pk=talk.given_again_from_id or 0)
         ).exclude(pk=talk.pk),
@@ -275,13 +276,25 @@ def talk_move(request, pk: int):
 def talk_give_again(request, pk: int):
     actor = request.actor
     talk = selectors.talk_get(actor=actor, pk=pk)
-    speaker = policy.is_speaker(actor, talk)
-    policy.require(speaker or policy.can_curate(actor), "Only the speakers, the CTO and hosts may repeat a talk.")
+    policy.require(policy.can_curate(actor), "Only the CTO and hosts may schedule a talk again.")
     return _session_choice_view(
-        request, talk, sessions=selectors.session_choices(actor=actor, for_scheduling=not speaker),
+        request, talk, sessions=selectors.session_choices(actor=actor, for_scheduling=True),
         submit="Give it again", title=f"Give “{talk}” again",
         do=lambda session: services.talk_give_again(actor=actor, talk=talk, session=session),
     )
+
+
+@portal_view
+@require_POST
+def talk_propose_again(request, pk: int):
+    talk = selectors.talk_get(actor=request.actor, pk=pk)
+    try:
+        proposal = services.talk_propose_again(actor=request.actor, talk=talk)
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+        return redirect(talk)
+    messages.success(request, "Your talk is in the backlog again; the CTO or a host will schedule it.")
+    return redirect(proposal)
 
 
 @portal_view

@@ -96,14 +96,19 @@ def test_move_a_talk_through_the_api(world, hosted):
 def test_give_again_through_the_api(world, hosted):
     past = SessionFactory(starts_at=timezone.now() - timedelta(days=30))
     talk = TalkFactory(session=past, speakers=[world.engineer])
-    response = world.client("engineer").post(reverse("api:knowledge-talk-give-again", kwargs={"pk": talk.pk}),
-                                             {"session": hosted.pk}, content_type="application/json")
+    denied = world.client("engineer").post(reverse("api:knowledge-talk-give-again", kwargs={"pk": talk.pk}),
+                                           {"session": hosted.pk}, content_type="application/json")
+    assert denied.status_code == 403
+    assert Talk.objects.count() == 1
+    response = world.client("tl").post(reverse("api:knowledge-talk-give-again", kwargs={"pk": talk.pk}),
+                                       {"session": hosted.pk}, content_type="application/json")
     assert response.status_code == 201
     assert (response.json()["given_again_from"], response.json()["session"]) == (talk.pk, hosted.pk)
-    denied = world.client("pm").post(reverse("api:knowledge-talk-give-again", kwargs={"pk": talk.pk}),
-                                     {"session": hosted.pk}, content_type="application/json")
-    assert denied.status_code == 403
     assert Talk.objects.count() == 2
+    offered = world.client("engineer").post(reverse("api:knowledge-talk-propose-again", kwargs={"pk": talk.pk}),
+                                            content_type="application/json")
+    assert offered.status_code == 201
+    assert (offered.json()["repeat_of"], offered.json()["status"]) == (talk.pk, "backlog")
 
 
 def test_feedback_api_one_per_person_and_visibility(world):

@@ -26,6 +26,7 @@ def test_seed_demo_makes_a_year_of_tech_monthly_and_is_idempotent(db, settings):
     assert Session.objects.filter(series=series).count() == past.count() + 3
     assert Session.objects.filter(series=None).count() == 1
     assert Talk.objects.filter(given_again_from__isnull=False).count() == 1
+    assert Proposal.objects.filter(repeat_of__isnull=False, status="backlog").count() == 1
     assert set(Proposal.objects.values_list("status", flat=True)) == {"backlog", "scheduled", "rejected"}
     assert Feedback.objects.count() > 50 and Attendance.objects.count() > 300
     for session in Session.objects.all():  # the demo respects the length guard too

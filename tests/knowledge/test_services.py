@@ -170,7 +170,9 @@ def test_give_a_talk_again(world, actor, hosted):
     first = TalkFactory(session=past, title="Kafka at scale", slides_url="https://slides.example.com/k",
                         recording_url="https://video.example.com/k", speakers=[world.engineer, world.engineer2])
 
-    again = services.talk_give_again(actor=actor("engineer"), talk=first, session=hosted)
+    with pytest.raises(PermissionDenied):  # speakers offer it again; the host or the CTO schedules
+        services.talk_give_again(actor=actor("engineer"), talk=first, session=hosted)
+    again = services.talk_give_again(actor=actor("tl"), talk=first, session=hosted)
 
     assert (again.session, again.title, again.given_again_from, again.slides_url, again.recording_url) == (
         hosted, "Kafka at scale", first, "https://slides.example.com/k", "")
@@ -181,6 +183,27 @@ def test_give_a_talk_again(world, actor, hosted):
     third_session = SessionFactory(host=world.tl, starts_at=timezone.now() + timedelta(days=60))
     third = services.talk_give_again(actor=actor("cto"), talk=again, session=third_session)
     assert third.given_again_from == first
+
+
+def test_speaker_offers_a_talk_again_and_a_host_schedules_it(world, actor, hosted):
+    past = SessionFactory(starts_at=timezone.now() - timedelta(days=30), host=world.tl)
+    first = TalkFactory(session=past, title="Kafka at scale", duration_minutes=25, slides_url="https://s.example.com/k",
+                        speakers=[world.engineer, world.engineer2])
+    with pytest.raises(PermissionDenied):
+        services.talk_propose_again(actor=actor("pm"), talk=first)
+
+    proposal = services.talk_propose_again(actor=actor("engineer"), talk=first)
+
+    assert (proposal.title, proposal.duration_minutes, proposal.proposer, proposal.repeat_of, proposal.status) == (
+        "Kafka at scale", 25, world.engineer, first, Proposal.Status.BACKLOG)
+    assert list(proposal.co_speakers.all()) == [world.engineer2]
+    with pytest.raises(ValidationError) as exc:
+        services.talk_propose_again(actor=actor("engineer"), talk=first)
+    assert exc.value.message_dict == {"talk": ["This talk is already in the backlog to be given again."]}
+
+    talk = services.proposal_schedule(actor=actor("tl"), proposal=proposal, session=hosted)
+    assert (talk.given_again_from, talk.slides_url) == (first, "https://s.example.com/k")
+    assert set(talk.speakers.all()) == {world.engineer, world.engineer2}
 
 
 def test_a_talk_with_feedback_cannot_be_moved(world, actor, hosted):
