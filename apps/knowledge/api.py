@@ -133,6 +133,13 @@ class FeedbackSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "person", "created_at", "updated_at"]
         validators: list = []  # one per person: the service updates instead of failing
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not policy.can_see_feedback_author(_actor(request), instance):
+            data["person"] = None  # speakers read feedback anonymously
+        return data
+
 
 class SeriesViewSet(viewsets.ReadOnlyModelViewSet):
     """Recurring series (Tech Monthly). Created and changed in the portal by the CTO."""
@@ -348,7 +355,7 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
             actor=actor, talk=selectors.talk_get(actor=actor, pk=talk.pk),
             rating=serializer.validated_data["rating"], comment=serializer.validated_data.get("comment", ""),
         )
-        return Response(FeedbackSerializer(feedback).data,
+        return Response(FeedbackSerializer(feedback, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 

@@ -5,7 +5,7 @@
 - The CTO and session hosts curate: schedule proposals (a host only into a session they host),
   reject them, move talks, edit sessions they host, import attendance.
 - Feedback comments: the author, the talk's speakers, the session's host and the CTO; everyone
-  once the speakers share it.
+  once the speakers share it. Who wrote a comment: only the CTO and the host (and the author).
 """
 from __future__ import annotations
 
@@ -74,3 +74,11 @@ def require_person(actor: Actor) -> None:
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise PermissionDenied(message)
+
+
+def can_see_feedback_author(actor: Actor, feedback) -> bool:
+    """Feedback reaches speakers anonymously (honest feedback); the CTO and the host see who
+    wrote it, and everyone sees their own."""
+    if actor.person_id and feedback.person_id == actor.person_id:
+        return True
+    return actor.is_cto or hosts_session(actor, feedback.talk.session)

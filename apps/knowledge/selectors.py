@@ -172,7 +172,7 @@ def feedback_list(*, actor: Actor, talk: Talk | None = None) -> QuerySet[Feedbac
     CTO, and everything on talks whose speakers shared their feedback."""
     if not _signed_in(actor):
         return Feedback.objects.none()
-    qs = Feedback.objects.select_related("talk", "person")
+    qs = Feedback.objects.select_related("talk__session__series", "person")
     if talk is not None:
         qs = qs.filter(talk=talk)
     if actor.is_cto:

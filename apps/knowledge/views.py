@@ -219,6 +219,7 @@ def talk_detail(request, pk: int):
         "summary": selectors.feedback_summary(talk=talk),
         "feedback": selectors.feedback_list(actor=actor, talk=talk),
         "reads_all_feedback": policy.can_read_all_feedback(actor, talk),
+        "sees_authors": actor.is_cto or policy.hosts_session(actor, talk.session),
         "mine": mine, "form": form, "can_rate": can_rate, "is_speaker": is_speaker,
         "can_edit": policy.can_edit_talk(actor, talk),
         "can_move": policy.can_manage_session(actor, talk.session) and not talk.session.is_past

@@ -136,6 +136,15 @@ def test_feedback_api_one_per_person_and_visibility(world):
     assert comments("hr") == []
     assert comments("service") == []
 
+    def authors(role):
+        rows = world.client(role).get(url, {"talk": talk.pk}).json()["results"]
+        return sorted((f["person"] or {}).get("full_name", "anonymous") for f in rows)
+
+    assert authors("engineer") == ["anonymous", "anonymous"]  # the speaker
+    assert authors("tl") == ["Em Person", "Pm Person"]  # the host
+    assert authors("cto") == ["Em Person", "Pm Person"]
+    assert authors("pm") == ["Pm Person"]
+
 
 def test_check_in_through_the_api_is_idempotent(world):
     session = SessionFactory(starts_at=timezone.now() - timedelta(minutes=5))

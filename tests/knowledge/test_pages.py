@@ -101,6 +101,9 @@ def test_feedback_page_visibility(world):
 
     speaker = world.client("engineer").get(talk.get_absolute_url()).content.decode()
     assert "The demo broke" in speaker and "Loved it" in speaker
+    assert "Em Person" not in speaker and speaker.count("Anonymous ·") == 2  # speakers read it anonymously
+    host = world.client("tl").get(talk.get_absolute_url()).content.decode()
+    assert "Em Person ·" in host and "Pm Person ·" in host
     assert "<script>x()" not in speaker and "<strong>hi</strong>" in speaker
     cto = world.client("cto").get(talk.get_absolute_url()).content.decode()
     assert "The demo broke" in cto and "Loved it" in cto
