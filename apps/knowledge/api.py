@@ -26,6 +26,12 @@ def _actor(request):
     return get_actor(request.user)
 
 
+def _url_field(**extra) -> serializers.CharField:
+    """A link that may be empty. A CharField (not URLField) so the schema does not promise a URI
+    for "": the services validate http(s) URLs and answer 400 with the field's name."""
+    return serializers.CharField(allow_blank=True, required=False, max_length=200, **extra)
+
+
 class PersonRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     full_name = serializers.CharField()
@@ -33,6 +39,7 @@ class PersonRefSerializer(serializers.Serializer):
 
 class SeriesSerializer(serializers.ModelSerializer):
     host = PersonRefSerializer(read_only=True, allow_null=True)
+    call_url = _url_field(read_only=True)
 
     class Meta:
         model = SessionSeries
@@ -44,10 +51,12 @@ class SeriesSerializer(serializers.ModelSerializer):
 class SessionSerializer(serializers.ModelSerializer):
     host = serializers.PrimaryKeyRelatedField(queryset=Person.objects.filter(is_active=True), allow_null=True,
                                               required=False)
-    host_name = serializers.CharField(source="host.full_name", read_only=True, default=None)
+    host_name = serializers.CharField(source="host.full_name", read_only=True, default=None, allow_null=True)
     talk_count = serializers.IntegerField(read_only=True)
     attendance_count = serializers.IntegerField(read_only=True)
     booked_minutes = serializers.IntegerField(read_only=True)
+    call_url = _url_field()
+    recording_url = _url_field()
 
     class Meta:
         model = Session
@@ -68,6 +77,8 @@ class TalkSerializer(serializers.ModelSerializer):
     abstract_html = serializers.SerializerMethodField()
     session_title = serializers.CharField(source="session.title", read_only=True)
     starts_at = serializers.DateTimeField(source="session.starts_at", read_only=True)
+    slides_url = _url_field()
+    recording_url = _url_field()
 
     class Meta:
         model = Talk
@@ -124,7 +135,7 @@ class AttendanceSerializer(serializers.ModelSerializer):
 
 
 class FeedbackSerializer(serializers.ModelSerializer):
-    person = PersonRefSerializer(read_only=True)
+    person = PersonRefSerializer(read_only=True, allow_null=True, help_text="null when you may not see the author")
     rating = serializers.IntegerField(min_value=1, max_value=5)
 
     class Meta:
@@ -198,7 +209,8 @@ class TalkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
         year = params.get("year")
         return selectors.talk_list(
             actor=_actor(self.request), q=params.get("q") or None,
-            year=int(year) if year and year.isdigit() else None, past_only=params.get("past") == "1",
+            year=int(year) if year and year.isdigit() and 1900 <= int(year) <= 2200 else None,
+            past_only=params.get("past") == "1",
         )
 
     def perform_update(self, serializer):
