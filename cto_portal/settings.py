@@ -275,6 +275,8 @@ SPECTACULAR_SETTINGS = {
         "InfraRequestStatusEnum": "apps.infra.models.InfraRequest.Status",
         "AmaQuestionStatusEnum": "apps.security.models.AmaQuestion.Status",
         "ReviewCycleStageEnum": "apps.reviews.models.ReviewCycle.Stage",
+        "CostAnomalyStatusEnum": "apps.costs.models.CostAnomaly.Status",
+        "SyncRunStatusEnum": "apps.core.models.SyncRun.Status",
     },
 }
 

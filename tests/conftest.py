@@ -3,6 +3,7 @@ every app's tests and the access matrix build on it."""
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 
 import pytest
@@ -15,6 +16,15 @@ from apps.core.roles import Role
 from tests.factories import PersonFactory, TeamFactory, UserFactory
 
 ROLES = ("anonymous", "engineer", "tl", "em", "pm", "finance", "hr", "cto", "service")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_content_type_cache():
+    """A test that commits flushes and restores the database, which can renumber content
+    types; a stale cache would then point audit entries at ids that no longer exist."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
 
 
 def _service_missing(what: str) -> None:
@@ -114,3 +124,31 @@ def pytest_collection_modifyitems(items):
         fixtures = set(getattr(item, "fixturenames", ()))
         if wants_transaction or {"live_server", "transactional_db"} & fixtures:
             item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+
+
+# -- Browser tests: one Playwright + Chromium per test process, shared by every app's e2e tests.
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by the tests
+# themselves (fixtures) are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+        "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (sync API). Two sync_playwright() instances in one
+    process clash, so every browser test uses this one."""
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        if settings.REQUIRE_SERVICES:
+            pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+        pytest.skip("Chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.response import Response
@@ -165,6 +165,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
         validators: list = []
 
 
+@extend_schema_serializer(component_name="CostSyncRun")
 class SyncRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = SyncRun

@@ -2,7 +2,7 @@
 and the inventory sync (trigger and status)."""
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -96,6 +96,7 @@ class ResourceIdsSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+@extend_schema_serializer(component_name="InfraSyncRun")
 class SyncRunSerializer(serializers.ModelSerializer):
     percent = serializers.IntegerField(read_only=True)
 

@@ -2,7 +2,7 @@
 attendance and feedback. Reads come from the selectors, writes from the services."""
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -37,6 +37,7 @@ class PersonRefSerializer(serializers.Serializer):
     full_name = serializers.CharField()
 
 
+@extend_schema_serializer(component_name="KnowledgeSeries")
 class SeriesSerializer(serializers.ModelSerializer):
     host = PersonRefSerializer(read_only=True, allow_null=True)
     call_url = _url_field(read_only=True)

@@ -7,7 +7,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_date
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -73,6 +73,7 @@ def _choice_param(request, name: str, choices) -> str | None:
 
 
 # -- Series -------------------------------------------------------------------------------------
+@extend_schema_serializer(component_name="SyncSeries")
 class SeriesSerializer(serializers.ModelSerializer):
     owner = serializers.PrimaryKeyRelatedField(queryset=ACTIVE_PEOPLE, required=False)
     participants = serializers.PrimaryKeyRelatedField(queryset=ACTIVE_PEOPLE, many=True, required=False)

@@ -1,31 +1,6 @@
-"""Playwright (Python) driving Debian's Chromium against the live test server."""
-import os
-import shutil
-
+"""Playwright (Python) driving Debian's Chromium against the live test server. The shared
+`browser` fixture lives in tests/conftest.py."""
 import pytest
-from django.conf import settings
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by the tests
-# themselves (fixtures) are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-        "--no-first-run", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        if settings.REQUIRE_SERVICES:
-            pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-        pytest.skip("Chromium not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

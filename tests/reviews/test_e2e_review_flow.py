@@ -3,7 +3,6 @@ calibrates and approves a raise and shares the cycle, the engineer reads the sha
 and acknowledges it."""
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 
 import pytest
@@ -13,23 +12,8 @@ from apps.reviews.models import CalibrationChange, RaiseProposal, Review
 from tests.reviews.scenario import actor_for, band, cto_actor, make_cycle, make_template, pay, scores_for
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "pw-for-tests-1"  # tests.factories.UserFactory
 TEXT = "Shipped the payments retry queue and mentored two newcomers."
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("the system Chromium is not installed")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test
-    # itself are still plain synchronous code.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
-        yield b
-        b.close()
 
 
 def _login(browser, live_server, username):

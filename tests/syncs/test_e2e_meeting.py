@@ -1,7 +1,6 @@
 """Browser test (Playwright, system Chromium): an EM runs the next EM Sync end to end."""
 from __future__ import annotations
 
-import shutil
 from datetime import time
 
 import pytest
@@ -10,27 +9,16 @@ from apps.syncs import services
 from apps.syncs.models import ActionItem, Decision, Meeting
 from tests.syncs.builders import actor
 
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="system Chromium not installed"),
-]
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-    # itself are still synchronous and safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
+def browser_page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
 
 
 def test_em_runs_the_next_em_sync(world, live_server, browser_page):
