@@ -50,7 +50,57 @@ def security_panel(actor: Actor) -> Panel | None:
                  "Security")
 
 
-BUILDERS: list[Callable[[Actor], Panel | None]] = [syncs_panel, security_panel, org_panel]
+def costs_panel(actor: Actor) -> Panel | None:
+    from django.utils import timezone
+
+    from apps.costs import selectors
+
+    summary = selectors.cost_summary(actor=actor, today=timezone.localdate())
+    if summary is None:
+        return None
+    return Panel("costs", "Cloud and tool spend", "dashboard/panels/costs.html", summary, reverse("costs:overview"),
+                 "Cost explorer")
+
+
+def infra_panel(actor: Actor) -> Panel | None:
+    from apps.infra import selectors
+    from apps.infra.policy import PAGE_ROLES
+
+    if actor.role not in PAGE_ROLES or actor.is_service:
+        return None
+    data = {
+        "resources": selectors.inventory_summary(actor=actor),
+        "findings": selectors.finding_list(actor=actor).count(),
+    }
+    return Panel("infra", "Infrastructure", "dashboard/panels/infra.html", data, reverse("infra:finding-list"),
+                 "Findings")
+
+
+def reviews_panel(actor: Actor) -> Panel | None:
+    from apps.reviews import selectors
+
+    to_write = list(selectors.reviews_to_write(actor=actor).select_related("subject", "cycle")[:8])
+    to_acknowledge = [r for r in selectors.own_review_list(actor=actor)[:5]
+                      if r.cycle.stage in ("shared", "closed") and r.acknowledged_at is None]
+    if not to_write and not to_acknowledge:
+        return None
+    return Panel("reviews", "Reviews", "dashboard/panels/reviews.html",
+                 {"to_write": to_write, "to_acknowledge": to_acknowledge}, reverse("reviews:home"), "Reviews")
+
+
+def knowledge_panel(actor: Actor) -> Panel | None:
+    from apps.knowledge import selectors
+
+    upcoming = list(selectors.session_list(actor=actor, when="upcoming", include_cancelled=False)[:3])
+    if not upcoming:
+        return None
+    return Panel("knowledge", "Tech Monthly and talks", "dashboard/panels/knowledge.html", upcoming,
+                 reverse("knowledge:session-list"), "Sessions")
+
+
+BUILDERS: list[Callable[[Actor], Panel | None]] = [
+    costs_panel, syncs_panel, reviews_panel, security_panel, infra_panel, knowledge_panel, org_panel,
+]
 
 
 def panels_for(*, actor: Actor) -> list[Panel]:
