@@ -740,3 +740,57 @@ def costs_schedule_ensure() -> None:
     crontab, _ = CrontabSchedule.objects.get_or_create(minute="15", hour="6", day_of_week="*", day_of_month="*",
                                                        month_of_year="*", timezone="UTC")
     PeriodicTask.objects.create(name=DAILY_TASK_NAME, task="costs.daily_task", crontab=crontab)
+
+
+# -- Savings from the infra app's idle findings ---------------------------------------------------
+IDLE_FINDING_KINDS = ("stopped_with_volumes", "unattached_volume", "empty_bucket", "idle_function")
+
+
+@transaction.atomic
+def savings_from_idle_findings(*, today: date | None = None) -> dict[str, int]:
+    """Idle resources found by the infra inventory become savings opportunities (source
+    "idle"), keyed by finding kind + ARN so re-running creates nothing twice. The estimate is
+    the resource's cost in the latest month the top-resources table knows, else zero (shown as
+    "to be estimated"). An open opportunity whose finding was resolved is marked done."""
+    from django.apps import apps as django_apps
+
+    if not django_apps.is_installed("apps.infra"):
+        return {"created": 0, "updated": 0, "closed": 0}
+    from apps.infra import selectors as infra_selectors
+
+    findings = list(infra_selectors.finding_list(actor=SYSTEM, include_resolved=True)
+                    .filter(kind__in=IDLE_FINDING_KINDS))
+    arns = {f.resource.arn for f in findings} | {f.resource.resource_id for f in findings}
+    latest: dict[str, tuple[Decimal, str]] = {}
+    for row in TopResource.objects.filter(resource_id__in=arns).order_by("month"):
+        latest[row.resource_id] = (row.cost, row.currency)
+    existing = {o.external_id: o for o in SavingsOpportunity.objects.filter(source=SavingsOpportunity.Source.IDLE)}
+    counts = {"created": 0, "updated": 0, "closed": 0}
+    for finding in findings:
+        resource = finding.resource
+        key = f"{finding.kind}:{resource.arn}"[:255]
+        opportunity = existing.get(key)
+        if finding.resolved_at is not None:
+            if opportunity and opportunity.status == SavingsOpportunity.Status.OPEN:
+                opportunity.status = SavingsOpportunity.Status.DONE
+                opportunity.notes = (opportunity.notes + "\nThe finding was resolved by the inventory sync.").strip()
+                opportunity.save(update_fields=["status", "notes", "updated_at"])
+                counts["closed"] += 1
+            continue
+        amount, currency = latest.get(resource.arn) or latest.get(resource.resource_id) or (
+            Decimal("0"), settings.REPORTING_CURRENCY)
+        fields = {
+            "title": f"{finding.get_kind_display()}: {resource.name or resource.resource_id}"[:200],
+            "account": resource.account, "service": resource.get_kind_display()[:200], "team": finding.team,
+            "estimated_monthly": amount, "currency": currency,
+        }
+        if opportunity is None:
+            SavingsOpportunity.objects.create(source=SavingsOpportunity.Source.IDLE, external_id=key,
+                                              notes=finding.detail, **fields)
+            counts["created"] += 1
+        elif any(getattr(opportunity, k) != v for k, v in fields.items()):
+            for k, v in fields.items():
+                setattr(opportunity, k, v)
+            opportunity.save()
+            counts["updated"] += 1
+    return counts

@@ -118,6 +118,7 @@ def daily_task() -> dict:
             out["rightsizing"] = len(services.rightsizing_sync(actor=services.SYSTEM))
         except Exception as exc:  # recommendations are a bonus: never block anomalies and budgets
             out["rightsizing_error"] = f"{type(exc).__name__}: {exc}"
+    out["idle_savings"] = services.savings_from_idle_findings()
     out["anomalies"] = len(services.anomalies_detect())
     out["budget_alerts"] = len(services.budget_alerts_check(today=timezone.now().date()))
     out["reminders"] = len(services.subscription_reminders_send())

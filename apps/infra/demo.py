@@ -185,6 +185,7 @@ def seed_demo(*, people: dict, teams: dict, stdout=None) -> None:
                                                 "owner_team": teams["core-api"], "first_seen": now - timedelta(days=300),
                                                 "last_seen": now - timedelta(days=7), "gone_at": now - timedelta(days=7)})
     counts = services.findings_refresh(resolver=resolver)
+    services._feed_savings()
     if stdout is not None:
         stdout.write(f"Infra: {Resource.objects.filter(gone_at__isnull=True).count()} resources, "
                      f"{len(requests)} requests, findings {counts}.")

@@ -219,6 +219,7 @@ def inventory_sync(*, run: SyncRun, accounts: Iterable[AwsAccount] | None = None
                 done += 1
                 report(f"{label} {region or 'global'}")
         findings_refresh(now=now, resolver=resolver)
+        _feed_savings()
     except Exception as exc:
         core_services.syncrun_fail(run=run, error="\n".join([*stats.errors, f"Unexpected error: {exc!r}"]))
         raise
@@ -317,6 +318,13 @@ def _detect(resource: Resource, resolver: TeamResolver, now: datetime) -> dict[s
 
 
 @transaction.atomic
+def _feed_savings() -> None:
+    """Idle findings become the costs app's savings opportunities (its service owns that write)."""
+    from apps.costs import services as cost_services
+
+    cost_services.savings_from_idle_findings()
+
+
 def findings_refresh(*, now: datetime | None = None, resolver: TeamResolver | None = None) -> dict[str, int]:
     """Recompute the findings of every live resource. Idempotent: an unchanged inventory
     changes no finding; a problem that went away is resolved, one that returns is reopened."""

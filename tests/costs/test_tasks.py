@@ -19,7 +19,9 @@ def test_daily_schedule_exists_once_and_points_at_the_task():
 
 
 def test_daily_task_without_accounts_runs_the_local_steps():
-    assert tasks.daily_task.apply().get() == {"anomalies": 0, "budget_alerts": 0, "reminders": 0}
+    assert tasks.daily_task.apply().get() == {
+        "idle_savings": {"created": 0, "updated": 0, "closed": 0}, "anomalies": 0, "budget_alerts": 0, "reminders": 0,
+    }
 
 
 def test_sync_aws_inventory_is_skipped_when_infra_has_no_service(capsys, monkeypatch):
