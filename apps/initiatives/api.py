@@ -81,6 +81,17 @@ class InitiativeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     def get_queryset(self):
         return selectors.initiative_list(actor=_actor(self.request))
 
+    def create(self, request, *args, **kwargs):
+        # Refuse a role that may never open initiatives before reading its payload (403, not 400).
+        if not policy.can_create(_actor(request)):
+            raise PermissionDenied("Your role may not open initiatives.")
+        return super().create(request, *args, **kwargs)
+
+    def update(self, request, *args, **kwargs):
+        if not policy.can_edit(_actor(request), self.get_object()):
+            raise PermissionDenied("Only the owner, the team's EM/TL and the CTO may change this initiative.")
+        return super().update(request, *args, **kwargs)
+
     def perform_create(self, serializer):
         serializer.instance = services.initiative_create(actor=_actor(self.request), **serializer.validated_data)
 

@@ -31,7 +31,7 @@ def can_create(actor: Actor) -> bool:
     return actor.role in CREATE_ROLES
 
 
-def leads_team(actor: Actor, team: "Team | None") -> bool:
+def leads_team(actor: Actor, team: Team | None) -> bool:
     """The team's EM or TL (see the module docstring)."""
     if team is None or actor.person is None or actor.role not in (Role.EM, Role.TL):
         return False
@@ -40,7 +40,7 @@ def leads_team(actor: Actor, team: "Team | None") -> bool:
     return actor.manages(team.lead_id)
 
 
-def can_edit(actor: Actor, initiative: "Initiative") -> bool:
+def can_edit(actor: Actor, initiative: Initiative) -> bool:
     if not actor.is_authenticated:
         return False
     if actor.is_cto:
@@ -54,13 +54,13 @@ def can_edit(actor: Actor, initiative: "Initiative") -> bool:
     return actor.role in (Role.EM, Role.TL) and actor.manages(initiative.owner_id)
 
 
-def can_post_update(actor: Actor, initiative: "Initiative") -> bool:
+def can_post_update(actor: Actor, initiative: Initiative) -> bool:
     if actor.is_service:
         return actor.role in SERVICE_UPDATE_ROLES
     return can_edit(actor, initiative)
 
 
-def can_create_for(actor: Actor, *, team: "Team", owner_id: int | None) -> bool:
+def can_create_for(actor: Actor, *, team: Team, owner_id: int | None) -> bool:
     """May the actor open an initiative for this team and owner? The CTO anywhere; EMs/TLs
     for their teams; anyone allowed to create, when they own it themself."""
     if not can_create(actor):

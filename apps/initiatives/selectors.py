@@ -15,7 +15,13 @@ from django.utils import timezone
 from apps.core.access import Actor, get_visible_or_404
 from apps.initiatives import policy
 from apps.initiatives.models import (
-    ACTIVE_STATUSES, STALE_AFTER_DAYS, Health, Initiative, InitiativeLink, Milestone, StatusUpdate,
+    ACTIVE_STATUSES,
+    STALE_AFTER_DAYS,
+    Health,
+    Initiative,
+    InitiativeLink,
+    Milestone,
+    StatusUpdate,
 )
 from apps.org.models import Team
 
@@ -339,3 +345,29 @@ def link_target_choices() -> list[tuple[str, str]]:
             choices.append((f"{label}.{model._meta.model_name}",
                             f"{label.title()} · {str(model._meta.verbose_name).capitalize()}"))
     return choices
+
+
+@dataclass
+class PortfolioSummary:
+    total_open: int
+    by_health: dict[str, int]
+    stale: int
+    hours_estimated: Decimal
+    hours_measured: Decimal
+
+
+def portfolio_summary(*, actor: Actor, today: date | None = None) -> PortfolioSummary:
+    """For the CTO dashboard: open initiatives by health, how many are stale, and the hours
+    saved a month by automation (in progress and shipped). Three queries."""
+    today = today or timezone.localdate()
+    open_qs = initiative_list(actor=actor).filter(status__in=ACTIVE_STATUSES + (Initiative.Status.PAUSED,))
+    by_health = {h: 0 for h in Health.values}
+    for row in open_qs.order_by().values("health").annotate(n=Count("id")):
+        by_health[row["health"]] = row["n"]
+    stale = initiative_list(actor=actor, stale=True, today=today).count()
+    rollup = benefits_rollup(actor=actor)
+    return PortfolioSummary(
+        total_open=sum(by_health.values()), by_health=by_health, stale=stale,
+        hours_estimated=sum((r["estimated"] for r in rollup.values()), Decimal("0")),
+        hours_measured=sum((r["measured"] for r in rollup.values()), Decimal("0")),
+    )

@@ -15,7 +15,14 @@ from django.utils import timezone
 from apps.core.access import Actor
 from apps.initiatives import policy
 from apps.initiatives.models import (
-    ACTIVE_STATUSES, STALE_AFTER_DAYS, Health, Initiative, InitiativeLink, Milestone, StaleReminder, StatusUpdate,
+    ACTIVE_STATUSES,
+    STALE_AFTER_DAYS,
+    Health,
+    Initiative,
+    InitiativeLink,
+    Milestone,
+    StaleReminder,
+    StatusUpdate,
 )
 from apps.org.models import Person, Team
 

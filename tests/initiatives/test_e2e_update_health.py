@@ -58,5 +58,5 @@ def test_ai_lead_posts_update_and_cto_sees_health_on_board(world, live_server, b
     card = cto.locator(f"[data-testid=card-{initiative.pk}]")
     assert card.get_attribute("data-health") == "red"
     assert card.locator("[data-testid=health]").inner_text() == "Off track"
-    assert cto.locator("[data-column=in_progress] [data-testid=card-%d]" % initiative.pk).count() == 1
+    assert cto.locator(f"[data-column=in_progress] [data-testid=card-{initiative.pk}]").count() == 1
     assert Initiative.objects.get(pk=initiative.pk).health == "red"

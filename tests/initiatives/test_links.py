@@ -90,3 +90,19 @@ def test_link_form_and_delete_through_pages(world, initiative, linkable_org):
     assert InitiativeLink.objects.count() == 1
     assert client.post(reverse("initiatives:link-delete", args=[link.pk])).status_code == 302
     assert InitiativeLink.objects.count() == 0
+
+
+def test_linked_initiatives_template_tag_for_other_apps(world, initiative, linkable_org, rf):
+    from django.template import Context, Template
+
+    beta = world.teams["beta"]
+    services.initiative_link_create(actor=get_actor(world.users["cto"]), initiative=initiative, app_label="org",
+                                    model="team", object_id=beta.pk)
+    request = rf.get("/")
+    request.user = world.users["engineer"]
+    html = Template("{% load initiatives %}{% linked_initiatives target %}").render(
+        Context({"request": request, "target": beta}))
+    assert f'<a href="{initiative.get_absolute_url()}">Invoice OCR</a>' in html
+    empty = Template("{% load initiatives %}{% linked_initiatives target %}").render(
+        Context({"request": request, "target": world.teams["alpha"]}))
+    assert empty.strip() == ""

@@ -103,3 +103,16 @@ def test_cloud_cost_is_none_without_cost_data(world):
 def test_last_full_month():
     assert selectors.last_full_month(date(2026, 3, 15)) == (date(2026, 2, 1), date(2026, 2, 28))
     assert selectors.last_full_month(date(2026, 1, 1)) == (date(2025, 12, 1), date(2025, 12, 31))
+
+
+def test_portfolio_summary_for_the_dashboard(world):
+    alpha = world.teams["alpha"]
+    old = InitiativeFactory(team=alpha, owner=world.tl, health="red", hours_saved_estimated=Decimal("50"),
+                            hours_saved_measured=Decimal("40"))
+    Initiative.objects.filter(pk=old.pk).update(last_update_on=timezone.localdate() - timedelta(days=15))
+    InitiativeFactory(team=alpha, owner=world.tl, status=S.PAUSED, health="amber")
+    InitiativeFactory(team=alpha, owner=world.tl, status=S.SHIPPED, hours_saved_estimated=Decimal("5"))
+    InitiativeFactory(team=alpha, owner=world.tl, status=S.IDEA)
+    summary = selectors.portfolio_summary(actor=get_actor(world.users["cto"]))
+    assert (summary.total_open, summary.by_health, summary.stale) == (2, {"green": 0, "amber": 1, "red": 1}, 1)
+    assert (summary.hours_estimated, summary.hours_measured) == (Decimal("55.0"), Decimal("40.0"))
