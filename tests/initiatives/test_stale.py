@@ -83,8 +83,17 @@ def test_failed_email_is_not_recorded_so_a_retry_sends_it(world, settings):
     assert services.stale_reminders_send() == 1
 
 
-def test_beat_schedule_exists(db):
+def test_beat_schedule_is_created_idempotently(db):
+    # Call the data migration's function directly: a transactional test elsewhere in the run
+    # (the browser test) flushes the rows migrations wrote.
+    from importlib import import_module
+
+    from django.apps import apps as registry
     from django_celery_beat.models import PeriodicTask
 
+    migration = import_module("apps.initiatives.migrations.0002_stale_reminder_schedule")
+    PeriodicTask.objects.filter(task=tasks.STALE_REMINDERS_TASK).delete()
+    migration.create_schedule(registry, None)
+    migration.create_schedule(registry, None)
     task = PeriodicTask.objects.get(task=tasks.STALE_REMINDERS_TASK)
     assert (task.enabled, task.crontab.hour, task.crontab.minute) == (True, "7", "0")
