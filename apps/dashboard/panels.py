@@ -98,8 +98,19 @@ def knowledge_panel(actor: Actor) -> Panel | None:
                  reverse("knowledge:session-list"), "Sessions")
 
 
+def initiatives_panel(actor: Actor) -> Panel | None:
+    from apps.initiatives import selectors
+
+    summary = selectors.portfolio_summary(actor=actor)
+    if not summary.total_open:
+        return None
+    return Panel("initiatives", "AI and Data initiatives", "dashboard/panels/initiatives.html", summary,
+                 reverse("initiatives:board"), "Portfolio")
+
+
 BUILDERS: list[Callable[[Actor], Panel | None]] = [
-    costs_panel, syncs_panel, reviews_panel, security_panel, infra_panel, knowledge_panel, org_panel,
+    costs_panel, syncs_panel, reviews_panel, initiatives_panel, security_panel, infra_panel, knowledge_panel,
+    org_panel,
 ]
 
 

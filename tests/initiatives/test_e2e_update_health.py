@@ -2,9 +2,6 @@
 the CTO sees the health change on the portfolio board."""
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 from django.urls import reverse
 
@@ -13,21 +10,7 @@ from tests.factories import TeamFactory
 from tests.initiatives.factories import InitiativeFactory
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "pw-for-tests-1"  # tests.factories.UserFactory
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("the system Chromium is not installed")
-    # Playwright's sync API runs an event loop in this thread; the test still reads the ORM.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 def sign_in(browser, live_server, username: str):
