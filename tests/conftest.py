@@ -114,16 +114,39 @@ def world(db) -> World:
     return w
 
 
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    wants_transaction = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    return wants_transaction or bool({"live_server", "transactional_db"} & set(getattr(item, "fixturenames", ())))
+
+
 def pytest_collection_modifyitems(items):
-    """Every test that really commits (live server, real worker, transaction=True) restores the
-    database afterwards, rows written by data migrations included (ISO controls, beat
-    schedules): Django's flush would otherwise wipe them for every later test."""
+    """Tests that really commit (live server, real worker, transaction=True) end with Django's
+    flush, which also wipes rows written by data migrations (ISO controls, beat schedules).
+    Mark them for serialized rollback, so the database content is serialized once at creation
+    and can be restored (see pytest_runtest_teardown)."""
     for item in items:
-        marker = item.get_closest_marker("django_db")
-        wants_transaction = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
-        fixtures = set(getattr(item, "fixturenames", ()))
-        if wants_transaction or {"live_server", "transactional_db"} & fixtures:
+        if _is_transactional(item):
             item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a committing test's flush, put the migration-written rows back at once, so the
+    next test on this process (whatever its kind or order under xdist) sees a normal database."""
+    result = yield
+    if _is_transactional(item):
+        from django.db import connections
+        from pytest_django.plugin import blocking_manager_key
+
+        blocker = item.config.stash[blocking_manager_key]
+        with blocker.unblock():
+            for conn in connections.all():
+                contents = getattr(conn, "_test_serialized_contents", None)
+                if contents:
+                    conn.creation.deserialize_db_from_string(contents)
+                conn.close()
+    return result
 
 
 # -- Browser tests: one Playwright + Chromium per test process, shared by every app's e2e tests.

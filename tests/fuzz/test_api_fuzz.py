@@ -31,9 +31,18 @@ def _raw_schema() -> dict:
 
 @pytest.fixture
 def api_schema(db):
+    """The schema, called in-process through our WSGI app. Like Django's own test client, keep
+    the per-request connection housekeeping off: it would close the test's open transaction."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     schema = schemathesis.openapi.from_dict(_raw_schema())
     schema.app = get_wsgi_application()
-    return schema
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield schema
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 fuzz = schemathesis.pytest.from_fixture("api_schema")
