@@ -166,8 +166,20 @@ def _meeting_context(request, meeting: Meeting, **extra) -> dict:
                                          initial={"status": meeting.status, "attendees": list(data.attendee_ids)}),
         "today": timezone.localdate(),
         "max_notes": MAX_NOTES_CHARS,
+        "cost_anomalies": _anomalies_to_offer(request.actor, meeting),
         **extra,
     }
+
+
+def _anomalies_to_offer(actor, meeting: Meeting) -> list:
+    """A planned Tech Sync offers the open cost anomalies of the last two weeks (the ones this
+    person may see, through the costs app's own selector) as agenda items."""
+    if meeting.series.kind != SyncSeries.Kind.TECH or meeting.status != Meeting.Status.PLANNED:
+        return []
+    from apps.costs import selectors as cost_selectors
+
+    since = timezone.localdate() - timezone.timedelta(days=14)
+    return list(cost_selectors.open_anomalies_for_agenda(actor=actor, since=since).select_related("team")[:5])
 
 
 @portal_view
