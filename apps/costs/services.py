@@ -239,9 +239,10 @@ def _stage_copy(facts: dict) -> None:
 def _stage_insert(source: str) -> int:
     """Sum the staged partial sums per natural key into CostEntry, in SQL."""
     key = ", ".join(NATURAL_KEY)
+    # Only constant identifiers (model table, fixed column list) are formatted in; values are bound.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {CostEntry._meta.db_table} ({key}, sub_account_name, account_id, service_category, cost, "
+            f"INSERT INTO {CostEntry._meta.db_table} ({key}, sub_account_name, account_id, service_category, cost, "  # nosec B608
             f"amortized_cost, source, created_at) "
             f"SELECT {key}, max(sub_account_name), max(account_id), max(service_category), sum(cost), "
             f"sum(amortized_cost), %s, now() FROM {STAGE_TABLE} GROUP BY {key}",
