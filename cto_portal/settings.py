@@ -277,6 +277,7 @@ SPECTACULAR_SETTINGS = {
         "ReviewCycleStageEnum": "apps.reviews.models.ReviewCycle.Stage",
         "CostAnomalyStatusEnum": "apps.costs.models.CostAnomaly.Status",
         "SyncRunStatusEnum": "apps.core.models.SyncRun.Status",
+        "InitiativeStatusEnum": "apps.initiatives.models.Initiative.Status",
     },
 }
 
