@@ -441,6 +441,15 @@ def account_list(*, actor: Actor) -> QuerySet[AwsAccount]:
     return qs.order_by("name")
 
 
+def resource_costs(*, actor: Actor, resource_ids: list[str], months: int = 6) -> list[TopResource]:
+    """A resource's monthly cost, newest first (from the top-resources table: the month's most
+    expensive resources), for the infra resource page. Empty for roles that do not see costs."""
+    if not can_view_costs(actor) or not resource_ids:
+        return []
+    qs = _scope(TopResource.objects.filter(resource_id__in=resource_ids), actor)
+    return list(qs.order_by("-month")[:months])
+
+
 def top_resource_list(*, actor: Actor, month: date | None = None, limit: int = 10) -> QuerySet[TopResource]:
     """The most expensive resources of ``month`` (default: the latest imported month)."""
     if not can_view_costs(actor):

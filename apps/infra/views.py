@@ -44,7 +44,13 @@ def resource_detail(request, pk: int):
     require_role(request.actor, *policy.PAGE_ROLES)
     resource = selectors.resource_get(actor=request.actor, pk=pk)
     findings = resource.findings.select_related("team").order_by("resolved_at", "kind")
-    return render(request, "infra/resource_detail.html", {"resource": resource, "findings": findings})
+    from apps.costs import selectors as cost_selectors
+
+    costs = cost_selectors.resource_costs(actor=request.actor, resource_ids=[resource.arn, resource.resource_id])
+    return render(request, "infra/resource_detail.html", {
+        "resource": resource, "findings": findings, "costs": costs,
+        "can_view_costs": cost_selectors.can_view_costs(request.actor),
+    })
 
 
 @portal_view

@@ -169,3 +169,22 @@ def test_sync_page_queues_a_run(world, django_capture_on_commit_callbacks):
     response = client.post(reverse("infra:sync"), {}, follow=True)
     assert "already queued or running" in response.content.decode()
     assert SyncRun.objects.filter(kind=services.INVENTORY_KIND).count() == 1
+
+
+def test_resource_page_shows_its_monthly_cost_to_cost_viewers_only(world):
+    from datetime import date
+    from decimal import Decimal
+
+    from apps.costs.models import TopResource
+    from tests.infra.factories import ResourceFactory
+
+    resource = ResourceFactory(owner_team=world.teams["alpha"])
+    TopResource.objects.create(month=date(2026, 10, 1), provider="AWS", billing_account_id=resource.account.account_id,
+                               resource_id=resource.arn, service="Amazon EC2", team=world.teams["alpha"],
+                               cost=Decimal("812.40"), currency="USD")
+    url = reverse("infra:resource-detail", args=[resource.pk])
+    assert "Oct 2026: 812.40 USD" in world.client("cto").get(url).content.decode()
+    assert "Oct 2026: 812.40 USD" in world.client("em").get(url).content.decode()  # alpha is in the EM's chain
+    engineer_page = world.client("engineer").get(url).content.decode()
+    assert "812.40" not in engineer_page
+    assert "Visible to finance" in engineer_page
