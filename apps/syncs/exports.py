@@ -83,7 +83,10 @@ def _utc(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def ical(*, person, meetings: Iterable[Meeting], base_url: str, host: str = "cto-portal") -> str:
+def ical(*, person, meetings: Iterable[Meeting], base_url: str, host: str = "cto-portal",
+         extra_events: Iterable[str] = ()) -> str:
+    """The personal feed. ``extra_events`` are other apps' unfolded VEVENT lines (the knowledge
+    sessions), so one subscription carries every meeting and talk of the person."""
     now = _utc(timezone.now())
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//CTO Portal//Syncs//EN", "CALSCALE:GREGORIAN",
              "METHOD:PUBLISH", f"X-WR-CALNAME:{_escape('Syncs of ' + person.full_name)}"]
@@ -102,5 +105,6 @@ def ical(*, person, meetings: Iterable[Meeting], base_url: str, host: str = "cto
             "STATUS:" + ("CANCELLED" if m.status == Meeting.Status.CANCELLED else "CONFIRMED"),
             "END:VEVENT",
         ]
+    lines.extend(extra_events)
     lines.append("END:VCALENDAR")
     return "".join(_fold(line) + "\r\n" for line in lines)

@@ -445,8 +445,14 @@ def ical_feed(request, token: str):
     feed = selectors.calendar_feed_for_token(token=token)
     if feed is None:
         raise Http404("Unknown or rotated feed.")
+    from apps.knowledge import ical as knowledge_ical
+    from apps.knowledge import selectors as knowledge_selectors
+
+    base_url = request.build_absolute_uri("/")
+    talks = knowledge_ical.session_events(knowledge_selectors.calendar_sessions(), now=timezone.now(),
+                                          base_url=base_url.rstrip("/"), person_id=feed.person_id)
     body = exports.ical(person=feed.person, meetings=selectors.feed_meetings(person=feed.person),
-                        base_url=request.build_absolute_uri("/"))
+                        base_url=base_url, extra_events=talks)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=300"
     return response

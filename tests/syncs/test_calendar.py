@@ -101,3 +101,17 @@ def test_feed_of_a_person_who_left_is_gone(world, data):
     world.tl.is_active = False
     world.tl.save()
     assert world.client("anonymous").get(reverse("syncs:ical-feed", args=[feed.token])).status_code == 404
+
+
+
+def test_feed_also_carries_the_knowledge_sessions(world, data):
+    import icalendar
+
+    from apps.knowledge.models import Session
+
+    Session.objects.create(title="Tech Monthly: December", starts_at=datetime.now(UTC) + timedelta(days=10),
+                           duration_minutes=60)
+    feed = CalendarFeed.objects.create(person=world.engineer)
+    response = world.client("anonymous").get(reverse("syncs:ical-feed", args=[feed.token]))
+    calendar = icalendar.Calendar.from_ical(response.content)
+    assert "Tech Monthly: December" in [str(c["SUMMARY"]) for c in calendar.walk("VEVENT")]
