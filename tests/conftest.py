@@ -27,6 +27,32 @@ def _fresh_content_type_cache():
     ContentType.objects.clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def _migration_written_rows(request):
+    """Rows written by data migrations (the ISO 27001 controls, the beat schedules) are part of
+    a migrated database. A test that commits ends with Django's flush, which wipes them, and
+    pytest-django runs live-server tests among the others. So a database test that finds them
+    gone runs the data migrations' functions again (the ISO controls are the sentinel)."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db", "live_server"} & set(request.fixturenames))
+    if not uses_db:
+        return
+    request.getfixturevalue("transactional_db" if _is_transactional(request.node) else "db")
+    from django.apps import apps as django_apps
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations import RunPython
+
+    if django_apps.get_model("security", "Control").objects.exists():
+        return
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    portal = {app.rsplit(".", 1)[-1] for app in settings.PORTAL_APPS}
+    for key in sorted(k for k in loader.disk_migrations if k[0] in portal):
+        for operation in loader.disk_migrations[key].operations:
+            if isinstance(operation, RunPython):
+                operation.code(django_apps, None)
+
+
 def _service_missing(what: str) -> None:
     if settings.REQUIRE_SERVICES:
         pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not configured or not reachable.")
@@ -123,30 +149,11 @@ def _is_transactional(item) -> bool:
 def pytest_collection_modifyitems(items):
     """Tests that really commit (live server, real worker, transaction=True) end with Django's
     flush, which also wipes rows written by data migrations (ISO controls, beat schedules).
-    Mark them for serialized rollback, so the database content is serialized once at creation
-    and can be restored (see pytest_runtest_teardown)."""
+    Mark them for serialized rollback (they start on the full migrated content); the tests
+    after them get the rows back from _migration_written_rows."""
     for item in items:
         if _is_transactional(item):
             item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    """After a committing test's flush, put the migration-written rows back at once, so the
-    next test on this process (whatever its kind or order under xdist) sees a normal database."""
-    result = yield
-    if _is_transactional(item):
-        from django.db import connections
-        from pytest_django.plugin import blocking_manager_key
-
-        blocker = item.config.stash[blocking_manager_key]
-        with blocker.unblock():
-            for conn in connections.all():
-                contents = getattr(conn, "_test_serialized_contents", None)
-                if contents:
-                    conn.creation.deserialize_db_from_string(contents)
-                conn.close()
-    return result
 
 
 # -- Browser tests: one Playwright + Chromium per test process, shared by every app's e2e tests.

@@ -76,12 +76,14 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         return selectors.team_list(actor=get_actor(self.request.user))
 
     def perform_create(self, serializer):
-        serializer.instance = services.team_create(actor=get_actor(self.request.user), **serializer.validated_data)
+        team = services.team_create(actor=get_actor(self.request.user), **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=team.pk)  # with its headcount
 
     def perform_update(self, serializer):
-        serializer.instance = services.team_update(
+        team = services.team_update(
             actor=get_actor(self.request.user), team=serializer.instance, **serializer.validated_data
         )
+        serializer.instance = self.get_queryset().get(pk=team.pk)
 
 
 class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,

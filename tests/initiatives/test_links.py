@@ -50,7 +50,7 @@ def test_linking_twice_is_idempotent(world, initiative, linkable_org):
     ("org", "team", 999999, "object_id", "No team #999999."),
     ("org", "nosuchmodel", 1, "target", "Unknown object type org.nosuchmodel."),
     ("reviews", "review", 1, "target", "Objects of 'reviews' cannot be linked to initiatives."),
-    ("syncs", "decision", 1, "target", "Unknown object type syncs.decision."),
+    ("syncs", "decision", 999999, "object_id", "No decision #999999."),
 ])
 def test_link_target_must_exist(world, initiative, linkable_org, app_label, model, object_id, field, message):
     with pytest.raises(ValidationError) as exc:
@@ -106,3 +106,16 @@ def test_linked_initiatives_template_tag_for_other_apps(world, initiative, linka
     empty = Template("{% load initiatives %}{% linked_initiatives target %}").render(
         Context({"request": request, "target": world.teams["alpha"]}))
     assert empty.strip() == ""
+
+
+def test_a_sync_decision_links_to_an_initiative(world, initiative):
+    """The syncs app is installed: its decisions are real link targets."""
+    from apps.syncs import services as sync_services
+    from tests.syncs.builders import build
+
+    data = build(world)
+    decision = sync_services.decision_record(actor=get_actor(world.users["cto"]), series=data.em_sync,
+                                             text="Fund the churn model", owner=world.cto)
+    link = services.initiative_link_create(actor=get_actor(world.users["cto"]), initiative=initiative,
+                                           app_label="syncs", model="decision", object_id=decision.pk)
+    assert link.target == decision

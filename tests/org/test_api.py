@@ -94,3 +94,10 @@ def test_direct_reports_endpoint(world):
         "id": world.tl.pk, "full_name": "Tl Person", "role": "tl", "title": "Engineer", "team": "Alpha",
         "location": "local", "country": "PT", "start_date": str(world.tl.start_date), "headcount": 1,
     }]
+
+
+def test_created_team_answers_with_its_headcount(world):
+    response = api_as(world, "hr").post("/api/v1/teams/", {"name": "Growth", "kind": "product"}, format="json")
+    assert response.status_code == 201
+    assert response.json() == {"id": response.json()["id"], "name": "Growth", "slug": "growth", "kind": "product",
+                               "lead": None, "description": "", "is_active": True, "headcount": 0}
