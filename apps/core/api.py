@@ -8,6 +8,7 @@ from importlib.util import find_spec
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, routers, status
@@ -52,6 +53,9 @@ def exception_handler(exc, context):
     with its extra payload, and every error body carries a ``detail`` or field map."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_validation_detail(exc))
+    elif isinstance(exc, IntegrityError):
+        # A safety net: a database rule the input validation missed is the client's error, not a 500.
+        exc = exceptions.ValidationError({"non_field_errors": ["The data breaks a rule of the portal's records."]})
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -150,6 +150,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
                   "is_active", "monthly_cost", "cost_per_seat", "notice_deadline"]
         read_only_fields = ["id", "monthly_cost", "cost_per_seat", "notice_deadline"]
         validators: list = []
+        extra_kwargs = {"amount": {"min_value": 0}, "seats_purchased": {"min_value": 0}, "seats_used": {"min_value": 0}}
 
 
 class OpportunitySerializer(serializers.ModelSerializer):
@@ -163,6 +164,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
                   "realised_monthly", "currency", "status", "notes"]
         read_only_fields = ["id"]
         validators: list = []
+        extra_kwargs = {"estimated_monthly": {"min_value": 0}, "realised_monthly": {"min_value": 0}}
 
 
 @extend_schema_serializer(component_name="CostSyncRun")

@@ -231,3 +231,19 @@ def test_progress_writer_is_visible_while_the_import_transaction_is_open():
     finally:
         writer.close()
     assert seen == (5, 10, "1234 rows read")
+
+
+@pytest.mark.django_db
+def test_negative_money_and_bad_currency_are_400_never_500(world):
+    """Found by the API fuzzer: these used to reach the database's check constraints."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(world.users["cto"])
+    response = client.post("/api/v1/savings-opportunities/",
+                           {"title": "x", "estimated_monthly": "-603", "currency": "UTC"}, format="json")
+    assert response.status_code == 400
+    response = client.post("/api/v1/tool-subscriptions/",
+                           {"vendor": "v", "product": "p", "amount": "-1", "currency": "USD",
+                            "billing_period": "monthly", "renewal_date": "2027-01-01"}, format="json")
+    assert response.status_code == 400
