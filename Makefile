@@ -34,6 +34,7 @@ loadtest: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check apps cto_portal tests bench
 	$(VENV)/bin/bandit -q -r apps cto_portal --severity-level medium
+	PIP_AUDIT=$(VENV)/bin/pip-audit bash ops/audit.sh
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
 worker: $(VENV)/.installed

@@ -18,6 +18,7 @@ FERNET_PREFIX = "gAAAAA"  # every Fernet token starts with version byte 0x80
 
 class EncryptedDecimalField(models.TextField):
     description = "A decimal amount, encrypted at rest"
+    encrypted_at_rest = True  # read by core's backup_totals to prove a restore is readable
 
     def __init__(self, *args, max_digits: int = 12, decimal_places: int = 2, **kwargs):
         self.max_digits = max_digits
