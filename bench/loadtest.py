@@ -17,6 +17,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parents[1]
 PORT = int(os.environ.get("LOADTEST_PORT", "8765"))
 DURATION = os.environ.get("LOADTEST_DURATION", "30s")
@@ -57,7 +59,7 @@ def main() -> None:
         "DEBUG": "0",
         "HTTPS": "0",
         "SECRET_KEY": "loadtest-" + "x" * 50,
-        "FIELD_ENCRYPTION_KEY": os.environ.get("FIELD_ENCRYPTION_KEY", "loadtest-field-key"),
+        "FIELD_ENCRYPTION_KEY": os.environ.get("FIELD_ENCRYPTION_KEY") or Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "API_TOKEN_THROTTLE_RATE": "100000000/hour",
         "LOG_LEVEL": "WARNING",

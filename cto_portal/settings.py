@@ -7,6 +7,8 @@ naming the variable.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import sys
 from datetime import timedelta
@@ -327,6 +329,20 @@ if not re.fullmatch(r"[A-Z]{3}", REPORTING_CURRENCY):
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 if not FIELD_ENCRYPTION_KEY and not (DEBUG or TESTING):
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be set when DEBUG is off (see README).")
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32
+    except (ValueError, binascii.Error):
+        return False
+
+
+if FIELD_ENCRYPTION_KEY and not all(_is_fernet_key(k.strip()) for k in FIELD_ENCRYPTION_KEY.split(",")):
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEY must be one or more comma-separated Fernet keys (32 url-safe base64 bytes each); "
+        'make one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+    )
 # The shared-service tests: with it set, a test that needs PostgreSQL/Redis fails instead of skipping.
 REQUIRE_SERVICES = env_bool("REQUIRE_SERVICES", False)
 AWS_ENDPOINT_URL = env_url("AWS_ENDPOINT_URL", None)

@@ -28,6 +28,8 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         ({"DEBUG": "1", "REPORTING_CURRENCY": "dollars"}, "REPORTING_CURRENCY='DOLLARS' is not an ISO 4217 code"),
         ({"DEBUG": "0"}, "SECRET_KEY must be set when DEBUG is off"),
         ({"DEBUG": "0", "SECRET_KEY": "x" * 60}, "ALLOWED_HOSTS must list"),
+        ({"DEBUG": "0", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "portal.example.com",
+          "FIELD_ENCRYPTION_KEY": "not-a-fernet-key"}, "FIELD_ENCRYPTION_KEY must be one or more"),
     ],
 )
 def test_malformed_environment_stops_the_start(env, message):
@@ -52,7 +54,7 @@ def test_collectstatic_with_production_storage(tmp_path):
     a font): prove every vendored asset is complete."""
     result = run_manage(
         "collectstatic", "--noinput", "-v0",
-        DEBUG="0", SECRET_KEY="k" * 60, ALLOWED_HOSTS="portal.example.com", FIELD_ENCRYPTION_KEY="x",
+        DEBUG="0", SECRET_KEY="k" * 60, ALLOWED_HOSTS="portal.example.com", FIELD_ENCRYPTION_KEY="Qy3lX0YV5n3uE0k2q7Qm1o8sD4cVtKp9w2Zr6hJb1aE=",
         STATIC_ROOT_OVERRIDE=str(tmp_path),
     )
     assert result.returncode == 0, result.stderr[-2000:]
