@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from functools import wraps
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -10,12 +11,21 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps.core import selectors
 from apps.core.access import get_actor, get_visible_or_404, require_role
 from apps.core.roles import Role
+
+
+def _zone_of(actor) -> ZoneInfo | None:
+    name = getattr(actor.person, "time_zone", "") if actor.person is not None else ""
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def portal_view(view):
@@ -28,7 +38,9 @@ def portal_view(view):
         if not actor.is_authenticated or actor.is_service:
             raise PermissionDenied("Your account is not linked to a person in the portal.")
         request.actor = actor
-        return view(request, *args, **kwargs)
+        # Pages show times in the viewer's own zone (Person.time_zone); stored times stay UTC.
+        with timezone.override(_zone_of(actor)):
+            return view(request, *args, **kwargs)
 
     return wrapped
 
