@@ -45,6 +45,23 @@ class CycleForm(forms.Form):
         return d
 
 
+class CycleDatesForm(forms.Form):
+    self_review_due = forms.DateField(widget=DATE)
+    manager_review_due = forms.DateField(widget=DATE)
+    calibration_due = forms.DateField(widget=DATE)
+    share_date = forms.DateField(widget=DATE)
+    effective_date = forms.DateField(widget=DATE, help_text="When approved raises take effect.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("self_review_due"), Column("manager_review_due"), Column("calibration_due"),
+                Column("share_date"), Column("effective_date")),
+            Submit("save", "Save dates"),
+        )
+
+
 def _score_field(label: str) -> forms.TypedChoiceField:
     return forms.TypedChoiceField(label=label, required=False, coerce=int, empty_value=None,
                                   choices=[("", "–")] + [(i, str(i)) for i in range(1, 6)])

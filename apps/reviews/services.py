@@ -193,6 +193,32 @@ def review_cycle_create(
     return cycle
 
 
+DATE_FIELDS = ("self_review_due", "manager_review_due", "calibration_due", "share_date", "effective_date")
+
+
+@transaction.atomic
+def review_cycle_reschedule(*, actor: Actor, cycle: ReviewCycle, **dates: date) -> ReviewCycle:
+    """Move a cycle's due dates (HR and the CTO), until it is closed. The stage order still
+    holds: self ≤ manager ≤ calibration ≤ share. Reminders follow the new dates."""
+    _require_admin(actor)
+    unknown = set(dates) - set(DATE_FIELDS)
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: "Only the cycle's dates can be moved here."})
+    cycle = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
+    if cycle.stage == ReviewCycle.Stage.CLOSED:
+        raise ValidationError({"__all__": "A closed cycle keeps its dates."})
+    new = {name: dates.get(name, getattr(cycle, name)) for name in DATE_FIELDS}
+    if not (new["self_review_due"] <= new["manager_review_due"] <= new["calibration_due"] <= new["share_date"]):
+        raise ValidationError(
+            {"manager_review_due": "Due dates must follow the stages: self ≤ manager ≤ calibration ≤ share."})
+    if new["effective_date"] < new["share_date"]:
+        raise ValidationError({"effective_date": "Raises cannot take effect before the reviews are shared."})
+    for name, value in new.items():
+        setattr(cycle, name, value)
+    cycle.save(update_fields=[*DATE_FIELDS, "updated_at"])
+    return cycle
+
+
 def cycle_participants(*, cycle: ReviewCycle):
     """Active people in the cycle's scope who have a manager (the reviewer)."""
     qs = Person.objects.filter(is_active=True, manager__isnull=False).select_related("manager", "team")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("templates/new/", views.template_create, name="template-create"),
     path("cycles/new/", views.cycle_create, name="cycle-create"),
     path("cycles/<int:pk>/", views.cycle_detail, name="cycle-detail"),
+    path("cycles/<int:pk>/dates/", views.cycle_dates, name="cycle-dates"),
     path("cycles/<int:pk>/advance/", views.cycle_advance, name="cycle-advance"),
     path("cycles/<int:pk>/calibration/", views.calibration, name="calibration"),
     path("cycles/<int:pk>/raises/", views.raise_list, name="raise-list"),

@@ -19,6 +19,7 @@ from apps.reviews.forms import (
     AcknowledgeForm,
     CalibrateForm,
     CompensationForm,
+    CycleDatesForm,
     CycleForm,
     ManagerReviewForm,
     PayBandForm,
@@ -85,6 +86,24 @@ def cycle_create(request):
             messages.success(request, f"Cycle {cycle} created (draft).")
             return redirect(cycle)
     return render(request, "reviews/cycle_form.html", {"form": form})
+
+
+@portal_view
+def cycle_dates(request, pk: int):
+    """HR and the CTO move a cycle's due dates (until it is closed)."""
+    require_role(request.actor, *ADMIN_ROLES)
+    cycle = selectors.cycle_get(actor=request.actor, pk=pk)
+    initial = {name: getattr(cycle, name) for name in services.DATE_FIELDS}
+    form = CycleDatesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.review_cycle_reschedule(actor=request.actor, cycle=cycle, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"The dates of {cycle} are saved.")
+            return redirect(cycle)
+    return render(request, "reviews/cycle_dates.html", {"form": form, "cycle": cycle})
 
 
 @portal_view

@@ -36,6 +36,8 @@ def cases(world):
         Case("reviews:cycle-detail", page(), kwargs={"pk": cycle.pk}),
         Case("reviews:cycle-detail", page(ok=404, denied=404), kwargs={"pk": 999999}),
         Case("reviews:cycle-advance", page(ok=405, denied=405), kwargs={"pk": cycle.pk}),
+        Case("reviews:cycle-dates", page(allowed=ADMIN), kwargs={"pk": cycle.pk}),
+        Case("reviews:cycle-dates", page(allowed=ADMIN, ok=404), kwargs={"pk": 999999}),
         Case("reviews:calibration", page(allowed=CALIBRATORS), kwargs={"pk": cycle.pk}),
         Case("reviews:raise-list", page(allowed=RAISERS), kwargs={"pk": cycle.pk}),
         Case("reviews:raise-create", page(allowed=RAISERS), kwargs={"pk": cycle.pk}),

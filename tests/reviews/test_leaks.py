@@ -51,6 +51,7 @@ def hunted_urls(world, hunt) -> dict[str, list[str]]:
         "api:review-template-list": [reverse("api:review-template-list")],
         "api:review-template-detail": [reverse("api:review-template-detail", args=[hunt.template.pk])],
         "reviews:cycle-detail": [reverse("reviews:cycle-detail", args=[c])],
+        "reviews:cycle-dates": [reverse("reviews:cycle-dates", args=[c])],
         "reviews:calibration": [reverse("reviews:calibration", args=[c])],
         "reviews:raise-list": [reverse("reviews:raise-list", args=[c])],
         "reviews:raise-create": [reverse("reviews:raise-create", args=[c])],
