@@ -263,12 +263,7 @@ def ama_question_set_faq(*, actor: Actor, question: AmaQuestion, in_faq: bool, f
 
 
 # -- Bulletins -----------------------------------------------------------------------------------
-@transaction.atomic
-def bulletin_publish(
-    *, actor: Actor, title: str, body: str, severity: str = Severity.MEDIUM, requires_ack: bool = True,
-    due_date: date | None = None, audience_teams: Iterable[Team] = (), audience_roles: Iterable[str] = (),
-) -> Bulletin:
-    _require_manager(actor)
+def _bulletin_errors(*, title: str, body: str, severity: str, requires_ack: bool, due_date: date | None) -> dict:
     errors: dict[str, str] = {}
     if not (title or "").strip():
         errors["title"] = "A bulletin needs a title."
@@ -278,6 +273,17 @@ def bulletin_publish(
         errors["severity"] = f"Unknown severity {severity!r}."
     if requires_ack and due_date is None:
         errors["due_date"] = "Set a due date for the acknowledgement."
+    return errors
+
+
+@transaction.atomic
+def bulletin_publish(
+    *, actor: Actor, title: str, body: str, severity: str = Severity.MEDIUM, requires_ack: bool = True,
+    due_date: date | None = None, audience_teams: Iterable[Team] = (), audience_roles: Iterable[str] = (),
+) -> Bulletin:
+    _require_manager(actor)
+    errors = _bulletin_errors(title=title, body=body, severity=severity, requires_ack=requires_ack,
+                              due_date=due_date)
     if errors:
         raise ValidationError(errors)
     roles = _clean_roles(audience_roles)
@@ -288,6 +294,38 @@ def bulletin_publish(
     bulletin.audience_teams.set(list(audience_teams))
     _awareness_evidence(source="bulletin", obj=bulletin, title=f"Bulletin acknowledged: {bulletin.title}",
                         collected_on=timezone.localdate(bulletin.published_at), owner=actor.person)
+    return bulletin
+
+
+@transaction.atomic
+def bulletin_update(
+    *, actor: Actor, bulletin: Bulletin, title: str, body: str, severity: str, requires_ack: bool,
+    due_date: date | None, audience_teams: Iterable[Team] = (), audience_roles: Iterable[str] = (),
+) -> Bulletin:
+    """Correct a published bulletin. Once someone has acknowledged it, its title and text are
+    what they acknowledged: those stay, and so does the acknowledgement requirement (publish a
+    new bulletin instead). Severity, due date and audience may still change."""
+    _require_manager(actor)
+    bulletin = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
+    errors = _bulletin_errors(title=title, body=body, severity=severity, requires_ack=requires_ack,
+                              due_date=due_date)
+    acknowledged = bulletin.acknowledgements.count()
+    if acknowledged:
+        reason = (f"{acknowledged} {'person has' if acknowledged == 1 else 'people have'} acknowledged this "
+                  "bulletin as written; publish a new bulletin rather than change what they read.")
+        if (title or "").strip() != bulletin.title:
+            errors.setdefault("title", reason)
+        if body != bulletin.body:
+            errors.setdefault("body", reason)
+        if not requires_ack:
+            errors.setdefault("requires_ack", reason)
+    if errors:
+        raise ValidationError(errors)
+    bulletin.title, bulletin.body, bulletin.severity = title.strip(), body, severity
+    bulletin.requires_ack, bulletin.due_date = requires_ack, due_date
+    bulletin.audience_roles = _clean_roles(audience_roles)
+    bulletin.save()
+    bulletin.audience_teams.set(list(audience_teams))
     return bulletin
 
 
@@ -372,12 +410,8 @@ def training_due(*, training: Training, last_completed_on: date | None, today: d
     return DueResult(due_on, state)
 
 
-@transaction.atomic
-def training_create(
-    *, actor: Actor, title: str, kind: str, first_due_on: date, recurrence_months: int = 12, description: str = "",
-    pass_score: int | None = None, audience_teams: Iterable[Team] = (), audience_roles: Iterable[str] = (),
-) -> Training:
-    _require_manager(actor)
+def _training_errors(*, title: str, kind: str, first_due_on: date | None, recurrence_months: int | None,
+                     pass_score: int | None) -> dict:
     errors: dict[str, str] = {}
     if not (title or "").strip():
         errors["title"] = "A training needs a title."
@@ -389,6 +423,17 @@ def training_create(
         errors["recurrence_months"] = "Use 0 (once) to 60 months."
     if pass_score is not None and not 0 <= pass_score <= 100:
         errors["pass_score"] = "The pass score is between 0 and 100."
+    return errors
+
+
+@transaction.atomic
+def training_create(
+    *, actor: Actor, title: str, kind: str, first_due_on: date, recurrence_months: int = 12, description: str = "",
+    pass_score: int | None = None, audience_teams: Iterable[Team] = (), audience_roles: Iterable[str] = (),
+) -> Training:
+    _require_manager(actor)
+    errors = _training_errors(title=title, kind=kind, first_due_on=first_due_on,
+                              recurrence_months=recurrence_months, pass_score=pass_score)
     if errors:
         raise ValidationError(errors)
     training = Training.objects.create(
@@ -396,6 +441,28 @@ def training_create(
         description=description, pass_score=pass_score, audience_roles=_clean_roles(audience_roles),
     )
     training.audience_teams.set(list(audience_teams))
+    return training
+
+
+@transaction.atomic
+def training_update(
+    *, actor: Actor, training: Training, title: str, kind: str, first_due_on: date, recurrence_months: int = 12,
+    description: str = "", pass_score: int | None = None, audience_teams: Iterable[Team] = (),
+    audience_roles: Iterable[str] = (),
+) -> Training:
+    """Change a training; everyone's due date and state follow at once (attendance is kept)."""
+    _require_manager(actor)
+    training = Training.objects.select_for_update().get(pk=training.pk)
+    errors = _training_errors(title=title, kind=kind, first_due_on=first_due_on,
+                              recurrence_months=recurrence_months, pass_score=pass_score)
+    if errors:
+        raise ValidationError(errors)
+    training.title, training.kind, training.description = title.strip(), kind, description
+    training.first_due_on, training.recurrence_months, training.pass_score = first_due_on, recurrence_months, pass_score
+    training.audience_roles = _clean_roles(audience_roles)
+    training.save()
+    training.audience_teams.set(list(audience_teams))
+    training_status_refresh(training_ids=[training.pk])
     return training
 
 
@@ -432,13 +499,16 @@ def training_attendance_record(
     return attendance
 
 
-def training_status_refresh(*, today: date | None = None) -> int:
+def training_status_refresh(*, today: date | None = None, training_ids: Iterable[int] | None = None) -> int:
     """Recompute who is complete, due or overdue for every active training (the nightly
     task). An upsert keyed by (training, person); people who left the audience are dropped.
     Returns the number of status rows."""
     today = today or timezone.localdate()
     total = 0
-    for training in Training.objects.filter(is_active=True).prefetch_related("audience_teams"):
+    trainings = Training.objects.filter(is_active=True).prefetch_related("audience_teams")
+    if training_ids is not None:
+        trainings = trainings.filter(pk__in=list(training_ids))
+    for training in trainings:
         with transaction.atomic():
             last = dict(
                 TrainingAttendance.objects.filter(session__training=training, passed=True)

@@ -243,6 +243,29 @@ def bulletin_create(request):
 
 
 @portal_view
+def bulletin_edit(request, pk: int):
+    _require_manager(request)
+    bulletin = selectors.bulletin_get(actor=request.actor, pk=pk)
+    initial = {
+        "title": bulletin.title, "body": bulletin.body, "severity": bulletin.severity,
+        "requires_ack": bulletin.requires_ack, "due_date": bulletin.due_date,
+        "audience_teams": list(bulletin.audience_teams.all()), "audience_roles": bulletin.audience_roles,
+    }
+    form = BulletinForm(request.POST or None, initial=initial)
+    form.submit_label = "Save"
+    form.helper = form._helper()
+    if request.method == "POST" and form.is_valid():
+        try:
+            bulletin = services.bulletin_update(actor=request.actor, bulletin=bulletin, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Bulletin {bulletin.title} saved.")
+            return redirect(bulletin)
+    return render(request, "security/form.html", {"form": form, "title": f"Edit bulletin: {bulletin.title}"})
+
+
+@portal_view
 def bulletin_detail(request, pk: int):
     bulletin = selectors.bulletin_get(actor=request.actor, pk=pk)
     manager = is_security_manager(request.actor)
@@ -291,6 +314,28 @@ def training_create(request):
             messages.success(request, f"Training {training.title} created.")
             return redirect(training)
     return render(request, "security/form.html", {"form": form, "title": "New training"})
+
+
+@portal_view
+def training_edit(request, pk: int):
+    _require_manager(request)
+    training = selectors.training_get(actor=request.actor, pk=pk)
+    initial = {
+        "title": training.title, "kind": training.kind, "description": training.description,
+        "recurrence_months": training.recurrence_months, "first_due_on": training.first_due_on,
+        "pass_score": training.pass_score, "audience_teams": list(training.audience_teams.all()),
+        "audience_roles": training.audience_roles,
+    }
+    form = TrainingForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            training = services.training_update(actor=request.actor, training=training, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Training {training.title} saved; due dates follow.")
+            return redirect(training)
+    return render(request, "security/form.html", {"form": form, "title": f"Edit training: {training.title}"})
 
 
 @portal_view
