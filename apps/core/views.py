@@ -1,22 +1,26 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps.core import selectors
 from apps.core.access import get_actor, get_visible_or_404, require_role
+from apps.core.forms import add_service_errors
 from apps.core.roles import Role
 
 
@@ -43,6 +47,25 @@ def portal_view(view):
             return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def submit_form(request, form, action: Callable[[dict], Any], *, message: str | Callable[[Any], str],
+                to: str | Callable[[Any], Any] | None = None) -> HttpResponse | None:
+    """The portal's one form flow. On a valid POST, ``action(cleaned_data)`` calls the service; a
+    ValidationError it raises lands on the form (field errors on their field), nothing is saved
+    and None is returned so the view renders the form again. On success ``message`` (text, or a
+    function of the result) is flashed and the browser goes to ``to`` (a URL, a function of the
+    result, or by default the result's own page)."""
+    if request.method != "POST" or not form.is_bound or not form.is_valid():
+        return None
+    try:
+        result = action(form.cleaned_data)
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return None
+    messages.success(request, message(result) if callable(message) else message)
+    target = to(result) if callable(to) else to
+    return redirect(target if target is not None else result)
 
 
 def _check_database() -> str:

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.forms import add_service_errors
-from apps.core.views import portal_view
+from apps.core.views import portal_view, submit_form
 from apps.knowledge import ical, policy, selectors, services
 from apps.knowledge.forms import (
     AttendanceImportForm,
@@ -49,14 +49,11 @@ def session_list(request):
 def session_create(request):
     policy.require(policy.can_curate(request.actor), "Only the CTO and session hosts may create sessions.")
     form = SessionForm(request.POST or None, initial={"host": request.actor.person_id})
-    if request.method == "POST" and form.is_valid():
-        try:
-            session = services.session_create(actor=request.actor, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Session “{session}” created.")
-            return redirect(session)
+    if done := submit_form(
+        request, form, lambda data: services.session_create(actor=request.actor, **data),
+        message=lambda session: f"Session “{session}” created.",
+    ):
+        return done
     return render(request, "knowledge/form.html", {"form": form, "title": "New one-off session"})
 
 
@@ -113,14 +110,13 @@ def session_attendance(request, pk: int):
     session = selectors.session_get(actor=request.actor, pk=pk)
     policy.require(policy.can_manage_session(request.actor, session), "Only the CTO and the host may import.")
     form = AttendanceImportForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = services.attendance_import(actor=request.actor, session=session, emails=form.cleaned_data["emails"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{result.added} attendees added, {result.already} already checked in.")
-            return redirect("knowledge:session-attendance", pk=session.pk)
+    if done := submit_form(
+        request, form,
+        lambda data: services.attendance_import(actor=request.actor, session=session, emails=data["emails"]),
+        message=lambda result: f"{result.added} attendees added, {result.already} already checked in.",
+        to=resolve_url("knowledge:session-attendance", pk=session.pk),
+    ):
+        return done
     return render(request, "knowledge/session_attendance.html", {
         "session": session, "form": form,
         "attendances": selectors.attendance_list(actor=request.actor, session=session),
@@ -132,14 +128,12 @@ def talk_create(request, pk: int):
     session = selectors.session_get(actor=request.actor, pk=pk)
     policy.require(policy.can_manage_session(request.actor, session), "Only the CTO and the host may add talks.")
     form = TalkForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            talk = services.talk_create(actor=request.actor, session=session, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"“{talk}” added to the agenda.")
-            return redirect(session)
+    if done := submit_form(
+        request, form, lambda data: services.talk_create(actor=request.actor, session=session, **data),
+        message=lambda talk: f"“{talk}” added to the agenda.",
+        to=session,
+    ):
+        return done
     return render(request, "knowledge/form.html", {"form": form, "title": f"Add a talk to {session}", "back": session})
 
 
@@ -237,27 +231,21 @@ def talk_edit(request, pk: int):
     talk = selectors.talk_get(actor=request.actor, pk=pk)
     policy.require(policy.can_edit_talk(request.actor, talk), "Only the speakers, the host and the CTO may edit it.")
     form = TalkForm(request.POST or None, instance=talk)
-    if request.method == "POST" and form.is_valid():
-        try:
-            talk = services.talk_update(actor=request.actor, talk=talk, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Talk saved.")
-            return redirect(talk)
+    if done := submit_form(
+        request, form, lambda data: services.talk_update(actor=request.actor, talk=talk, **data),
+        message="Talk saved.",
+    ):
+        return done
     return render(request, "knowledge/form.html", {"form": form, "title": f"Edit {talk}", "back": talk})
 
 
 def _session_choice_view(request, talk, *, sessions, submit: str, title: str, do):
     form = SessionChoiceForm(request.POST or None, sessions=sessions.exclude(pk=talk.session_id), submit=submit)
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = do(form.cleaned_data["session"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"“{result}” is now on the agenda of {result.session}.")
-            return redirect(result)
+    if done := submit_form(
+        request, form, lambda data: do(data["session"]),
+        message=lambda result: f"“{result}” is now on the agenda of {result.session}.",
+    ):
+        return done
     return render(request, "knowledge/form.html", {"form": form, "title": title, "back": talk})
 
 
@@ -345,14 +333,11 @@ def proposal_list(request):
 def proposal_create(request):
     policy.require_person(request.actor)
     form = ProposalForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            proposal = services.proposal_create(actor=request.actor, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Thanks! Your proposal is in the backlog; colleagues can upvote it.")
-            return redirect(proposal)
+    if done := submit_form(
+        request, form, lambda data: services.proposal_create(actor=request.actor, **data),
+        message="Thanks! Your proposal is in the backlog; colleagues can upvote it.",
+    ):
+        return done
     return render(request, "knowledge/form.html", {"form": form, "title": "Propose a talk"})
 
 
@@ -375,14 +360,12 @@ def proposal_edit(request, pk: int):
                    "Only the proposer, the CTO and hosts may edit a proposal.")
     form = ProposalForm(request.POST or None, instance=proposal,
                         initial={"co_speakers": list(proposal.co_speakers.all())})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.proposal_update(actor=actor, proposal=proposal, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Proposal saved.")
-            return redirect(proposal)
+    if done := submit_form(
+        request, form, lambda data: services.proposal_update(actor=actor, proposal=proposal, **data),
+        message="Proposal saved.",
+        to=proposal,
+    ):
+        return done
     return render(request, "knowledge/form.html", {"form": form, "title": f"Edit {proposal}", "back": proposal})
 
 
@@ -416,14 +399,11 @@ def proposal_schedule(request, pk: int):
     proposal = selectors.proposal_get(actor=actor, pk=pk)
     policy.require(policy.can_curate(actor), "Only the CTO and session hosts may schedule proposals.")
     form = SessionChoiceForm(request.POST or None, sessions=selectors.session_choices(actor=actor, for_scheduling=True))
-    if request.method == "POST" and form.is_valid():
-        try:
-            talk = services.proposal_schedule(actor=actor, proposal=proposal, session=form.cleaned_data["session"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"“{talk}” is scheduled in {talk.session}.")
-            return redirect(talk)
+    if done := submit_form(
+        request, form, lambda data: services.proposal_schedule(actor=actor, proposal=proposal, session=data["session"]),
+        message=lambda talk: f"“{talk}” is scheduled in {talk.session}.",
+    ):
+        return done
     return render(request, "knowledge/form.html", {
         "form": form, "title": f"Schedule “{proposal}” ({proposal.duration_minutes} min)", "back": proposal,
     })
@@ -435,14 +415,12 @@ def proposal_reject(request, pk: int):
     proposal = selectors.proposal_get(actor=actor, pk=pk)
     policy.require(policy.can_curate(actor), "Only the CTO and session hosts may reject proposals.")
     form = RejectForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.proposal_reject(actor=actor, proposal=proposal, note=form.cleaned_data["note"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"“{proposal}” was rejected; the proposer sees your note.")
-            return redirect(proposal)
+    if done := submit_form(
+        request, form, lambda data: services.proposal_reject(actor=actor, proposal=proposal, note=data["note"]),
+        message=f"“{proposal}” was rejected; the proposer sees your note.",
+        to=proposal,
+    ):
+        return done
     return render(request, "knowledge/form.html", {"form": form, "title": f"Reject “{proposal}”", "back": proposal})
 
 

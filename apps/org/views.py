@@ -9,7 +9,7 @@ from apps.core import services as core_services
 from apps.core.access import require_role
 from apps.core.forms import add_service_errors
 from apps.core.roles import Role
-from apps.core.views import portal_view
+from apps.core.views import portal_view, submit_form
 from apps.org import selectors, services, tasks
 from apps.org.forms import DeactivateForm, PeopleImportForm, PersonForm, TeamForm
 from apps.org.models import Person
@@ -69,14 +69,11 @@ def person_detail(request, pk: int):
 def person_create(request):
     require_role(request.actor, *MANAGE_ROLES)
     form = PersonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            person = services.person_create(actor=request.actor, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{person} added.")
-            return redirect(person)
+    if done := submit_form(
+        request, form, lambda data: services.person_create(actor=request.actor, **data),
+        message=lambda person: f"{person} added.",
+    ):
+        return done
     return render(request, "org/person_form.html", {"form": form, "title": "Add a person"})
 
 
@@ -156,14 +153,11 @@ def team_detail(request, slug: str):
 def team_create(request):
     require_role(request.actor, *MANAGE_ROLES)
     form = TeamForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            team = services.team_create(actor=request.actor, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Team {team} created.")
-            return redirect(team)
+    if done := submit_form(
+        request, form, lambda data: services.team_create(actor=request.actor, **data),
+        message=lambda team: f"Team {team} created.",
+    ):
+        return done
     return render(request, "org/team_form.html", {"form": form, "title": "New team"})
 
 
@@ -172,13 +166,11 @@ def team_edit(request, slug: str):
     require_role(request.actor, *MANAGE_ROLES)
     team = selectors.team_get(actor=request.actor, slug=slug)
     form = TeamForm(request.POST or None, instance=team)
-    if request.method == "POST" and form.is_valid():
-        try:
-            team = services.team_update(actor=request.actor, team=selectors.team_get(actor=request.actor, slug=slug),
-                                        **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Team {team} saved.")
-            return redirect(team)
+    if done := submit_form(
+        request, form,
+        lambda data: services.team_update(
+            actor=request.actor, team=selectors.team_get(actor=request.actor, slug=slug), **data),
+        message=lambda team: f"Team {team} saved.",
+    ):
+        return done
     return render(request, "org/team_form.html", {"form": form, "title": f"Edit {team}", "team": team})

@@ -7,13 +7,13 @@ import csv
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_POST
 
 from apps.core.access import require_role
 from apps.core.forms import add_service_errors
 from apps.core.roles import Role
-from apps.core.views import portal_view
+from apps.core.views import portal_view, submit_form
 from apps.reviews import selectors, services
 from apps.reviews.forms import (
     AcknowledgeForm,
@@ -62,14 +62,12 @@ def template_list(request):
 def template_create(request):
     require_role(request.actor, *ADMIN_ROLES)
     form = TemplateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            template = services.review_template_create(actor=request.actor, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Template {template} created.")
-            return redirect("reviews:template-list")
+    if done := submit_form(
+        request, form, lambda data: services.review_template_create(actor=request.actor, **data),
+        message=lambda template: f"Template {template} created.",
+        to="reviews:template-list",
+    ):
+        return done
     return render(request, "reviews/template_form.html", {"form": form})
 
 
@@ -77,14 +75,11 @@ def template_create(request):
 def cycle_create(request):
     require_role(request.actor, *ADMIN_ROLES)
     form = CycleForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            cycle = services.review_cycle_create(actor=request.actor, **form.service_kwargs())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Cycle {cycle} created (draft).")
-            return redirect(cycle)
+    if done := submit_form(
+        request, form, lambda data: services.review_cycle_create(actor=request.actor, **form.service_kwargs()),
+        message=lambda cycle: f"Cycle {cycle} created (draft).",
+    ):
+        return done
     return render(request, "reviews/cycle_form.html", {"form": form})
 
 
@@ -95,14 +90,12 @@ def cycle_dates(request, pk: int):
     cycle = selectors.cycle_get(actor=request.actor, pk=pk)
     initial = {name: getattr(cycle, name) for name in services.DATE_FIELDS}
     form = CycleDatesForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.review_cycle_reschedule(actor=request.actor, cycle=cycle, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"The dates of {cycle} are saved.")
-            return redirect(cycle)
+    if done := submit_form(
+        request, form, lambda data: services.review_cycle_reschedule(actor=request.actor, cycle=cycle, **data),
+        message=f"The dates of {cycle} are saved.",
+        to=cycle,
+    ):
+        return done
     return render(request, "reviews/cycle_dates.html", {"form": form, "cycle": cycle})
 
 
@@ -202,15 +195,15 @@ def review_self(request, pk: int):
         raise Http404("No review matches the given query.")
     form = SelfReviewForm(request.POST or None, review=review)
     editable = review.cycle.stage == ReviewCycle.Stage.SELF_REVIEW and not review.self_submitted_at
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.review_self_save(actor=actor, review=review, self_assessment=form.cleaned_data["self_assessment"],
-                                      scores=form.scores(), submit="submit" in request.POST)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Self assessment saved.")
-            return redirect("reviews:review-self", pk=review.pk)
+    if done := submit_form(
+        request, form,
+        lambda data: services.review_self_save(
+            actor=actor, review=review, self_assessment=data["self_assessment"], scores=form.scores(),
+            submit="submit" in request.POST),
+        message="Self assessment saved.",
+        to=resolve_url("reviews:review-self", pk=review.pk),
+    ):
+        return done
     return render(request, "reviews/review_self.html", {"review": review, "form": form, "editable": editable})
 
 
@@ -283,14 +276,12 @@ def compensation_create(request, pk: int):
     person = selectors.person_for_pay(actor=request.actor, pk=pk)
     form = CompensationForm(request.POST or None, initial={
         "level": person.level, "location": person.location, "country": person.country})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.compensation_record_create(actor=request.actor, person=person, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Pay of {person} recorded.")
-            return redirect("reviews:compensation-person", pk=person.pk)
+    if done := submit_form(
+        request, form, lambda data: services.compensation_record_create(actor=request.actor, person=person, **data),
+        message=f"Pay of {person} recorded.",
+        to=resolve_url("reviews:compensation-person", pk=person.pk),
+    ):
+        return done
     return render(request, "reviews/compensation_form.html", {"form": form, "person": person})
 
 
@@ -306,14 +297,12 @@ def band_list(request):
 def band_create(request):
     require_role(request.actor, *ADMIN_ROLES)
     form = PayBandForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.pay_band_save(actor=request.actor, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Pay band saved.")
-            return redirect("reviews:band-list")
+    if done := submit_form(
+        request, form, lambda data: services.pay_band_save(actor=request.actor, **data),
+        message="Pay band saved.",
+        to="reviews:band-list",
+    ):
+        return done
     return render(request, "reviews/band_form.html", {"form": form})
 
 

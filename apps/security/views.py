@@ -4,12 +4,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.core.forms import add_service_errors
-from apps.core.views import portal_view
+from apps.core.views import portal_view, submit_form
 from apps.security import selectors, services
 from apps.security.access import is_participant, is_security_manager
 from apps.security.evidence_pack import evidence_pack_zip
@@ -63,14 +63,11 @@ def ama_list(request):
 def ama_create(request):
     _require_manager(request)
     form = AmaSessionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            session = services.ama_session_create(actor=request.actor, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"AMA session {session.title} created.")
-            return redirect(session)
+    if done := submit_form(
+        request, form, lambda data: services.ama_session_create(actor=request.actor, **data),
+        message=lambda session: f"AMA session {session.title} created.",
+    ):
+        return done
     return render(request, "security/form.html", {"form": form, "title": "New AMA session"})
 
 
@@ -80,14 +77,11 @@ def ama_edit(request, pk: int):
     session = selectors.ama_session_get(actor=request.actor, pk=pk)
     initial = {f: getattr(session, f) for f in ("title", "starts_at", "host", "description", "recording_url", "is_open")}
     form = AmaSessionForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            session = services.ama_session_update(actor=request.actor, session=session, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Session saved.")
-            return redirect(session)
+    if done := submit_form(
+        request, form, lambda data: services.ama_session_update(actor=request.actor, session=session, **data),
+        message="Session saved.",
+    ):
+        return done
     return render(request, "security/form.html", {"form": form, "title": f"Edit {session.title}"})
 
 
@@ -122,14 +116,13 @@ def ama_attendance(request, pk: int):
     session = selectors.ama_session_get(actor=request.actor, pk=pk)
     form = AttendanceForm(request.POST or None, initial={
         "people": list(AmaAttendance.objects.filter(session=session).values_list("person_id", flat=True))})
-    if request.method == "POST" and form.is_valid():
-        try:
-            added = services.ama_attendance_record(actor=request.actor, session=session, people=form.cleaned_data["people"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{added} attendee(s) recorded.")
-            return redirect(session)
+    if done := submit_form(
+        request, form,
+        lambda data: services.ama_attendance_record(actor=request.actor, session=session, people=data["people"]),
+        message=lambda added: f"{added} attendee(s) recorded.",
+        to=session,
+    ):
+        return done
     return render(request, "security/form.html", {"form": form, "title": f"Attendance: {session.title}"})
 
 
@@ -231,14 +224,11 @@ def bulletin_list(request):
 def bulletin_create(request):
     _require_manager(request)
     form = BulletinForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            bulletin = services.bulletin_publish(actor=request.actor, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Bulletin {bulletin.title} published.")
-            return redirect(bulletin)
+    if done := submit_form(
+        request, form, lambda data: services.bulletin_publish(actor=request.actor, **data),
+        message=lambda bulletin: f"Bulletin {bulletin.title} published.",
+    ):
+        return done
     return render(request, "security/form.html", {"form": form, "title": "New security bulletin"})
 
 
@@ -254,14 +244,11 @@ def bulletin_edit(request, pk: int):
     form = BulletinForm(request.POST or None, initial=initial)
     form.submit_label = "Save"
     form.helper = form._helper()
-    if request.method == "POST" and form.is_valid():
-        try:
-            bulletin = services.bulletin_update(actor=request.actor, bulletin=bulletin, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Bulletin {bulletin.title} saved.")
-            return redirect(bulletin)
+    if done := submit_form(
+        request, form, lambda data: services.bulletin_update(actor=request.actor, bulletin=bulletin, **data),
+        message=lambda bulletin: f"Bulletin {bulletin.title} saved.",
+    ):
+        return done
     return render(request, "security/form.html", {"form": form, "title": f"Edit bulletin: {bulletin.title}"})
 
 
@@ -305,14 +292,11 @@ def training_list(request):
 def training_create(request):
     _require_manager(request)
     form = TrainingForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            training = services.training_create(actor=request.actor, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Training {training.title} created.")
-            return redirect(training)
+    if done := submit_form(
+        request, form, lambda data: services.training_create(actor=request.actor, **data),
+        message=lambda training: f"Training {training.title} created.",
+    ):
+        return done
     return render(request, "security/form.html", {"form": form, "title": "New training"})
 
 
@@ -327,14 +311,11 @@ def training_edit(request, pk: int):
         "audience_roles": training.audience_roles,
     }
     form = TrainingForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            training = services.training_update(actor=request.actor, training=training, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Training {training.title} saved; due dates follow.")
-            return redirect(training)
+    if done := submit_form(
+        request, form, lambda data: services.training_update(actor=request.actor, training=training, **data),
+        message=lambda training: f"Training {training.title} saved; due dates follow.",
+    ):
+        return done
     return render(request, "security/form.html", {"form": form, "title": f"Edit training: {training.title}"})
 
 
@@ -356,14 +337,12 @@ def training_session_create(request, pk: int):
     _require_manager(request)
     training = selectors.training_get(actor=request.actor, pk=pk)
     form = TrainingSessionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            session = services.training_session_create(actor=request.actor, training=training, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Session added.")
-            return redirect("security:training-attendance", pk=session.pk)
+    if done := submit_form(
+        request, form, lambda data: services.training_session_create(actor=request.actor, training=training, **data),
+        message="Session added.",
+        to=lambda session: resolve_url("security:training-attendance", pk=session.pk),
+    ):
+        return done
     return render(request, "security/form.html", {"form": form, "title": f"New session: {training.title}"})
 
 
@@ -372,14 +351,12 @@ def training_attendance(request, pk: int):
     _require_manager(request)
     session = selectors.training_session_get(actor=request.actor, pk=pk)
     form = TrainingAttendanceForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.training_attendance_record(actor=request.actor, session=session, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Attendance of {form.cleaned_data['person']} recorded.")
-            return redirect("security:training-attendance", pk=session.pk)
+    if done := submit_form(
+        request, form, lambda data: services.training_attendance_record(actor=request.actor, session=session, **data),
+        message=lambda _: f"Attendance of {form.cleaned_data['person']} recorded.",
+        to=resolve_url("security:training-attendance", pk=session.pk),
+    ):
+        return done
     return render(request, "security/training_attendance.html", {
         "session": session, "form": form,
         "attendances": session.attendances.select_related("person__team").order_by("person__full_name"),
@@ -443,14 +420,11 @@ def evidence_create(request):
     if request.GET.get("control"):
         initial["controls"] = list(Control.objects.filter(code=request.GET["control"]).values_list("pk", flat=True))
     form = EvidenceForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            item = services.evidence_create(actor=request.actor, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Evidence {item.title} added.")
-            return redirect(item)
+    if done := submit_form(
+        request, form, lambda data: services.evidence_create(actor=request.actor, **data),
+        message=lambda item: f"Evidence {item.title} added.",
+    ):
+        return done
     return render(request, "security/form.html", {"form": form, "title": "New evidence"})
 
 
