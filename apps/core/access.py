@@ -140,17 +140,16 @@ def get_actor(user: Any) -> Actor:
     Person = apps.get_model("org", "Person")
     ServiceAccount = apps.get_model("core", "ServiceAccount")
     actor: Actor
-    service = ServiceAccount.objects.filter(user=user, is_active=True).first()
-    if service is not None:
+    # People first (every page view); a service account's user never has a person record.
+    person = Person.objects.select_related("team").filter(user=user).first()
+    if person is not None and person.is_active:
+        actor = Actor(user=user, role=person.role, person=person)
+    elif (service := ServiceAccount.objects.filter(user=user, is_active=True).first()) is not None:
         actor = Actor(user=user, role=service.role, service_account=service)
+    elif user.is_superuser:
+        actor = Actor(user=user, role=Role.CTO, person=person)
     else:
-        person = Person.objects.select_related("team").filter(user=user).first()
-        if person is not None and person.is_active:
-            actor = Actor(user=user, role=person.role, person=person)
-        elif user.is_superuser:
-            actor = Actor(user=user, role=Role.CTO, person=person)
-        else:
-            actor = Actor(user=user, role=None)
+        actor = Actor(user=user, role=None)
     setattr(user, ACTOR_CACHE_ATTR, actor)
     return actor
 
