@@ -197,8 +197,9 @@ def sso_callback(request):
     try:
         token = oidc.client().authorize_access_token(request)
     except OAuthError as exc:
-        return _sso_refused(request, f"Single sign-on failed: {exc.description or exc.error}.", 400)
-    except (AuthlibBaseError, JoseError, RequestException, ValueError) as exc:
+        reason = str(exc.description or exc.error).rstrip(".")
+        return _sso_refused(request, f"Single sign-on failed: {reason}.", 400)
+    except (AuthlibBaseError, JoseError, RequestException, RuntimeError, ValueError) as exc:
         # the provider is down, or the ID token fails a check (signature, iss, aud, exp, nonce)
         return _sso_refused(request, f"Single sign-on failed: the provider's answer was not accepted "
                                      f"({exc.__class__.__name__}).", 400)
