@@ -15,7 +15,6 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from joserfc.errors import JoseError
@@ -155,7 +154,7 @@ def mfa_enrol(request):
     provisioning = services.totp_provisioning(user=user, key_hex=key)
     return render(request, "accounts/mfa_enrol.html", {
         "form": form, "secret": provisioning["secret"], "uri": provisioning["uri"],
-        "qr_svg": mark_safe(provisioning["qr_svg"]),  # noqa: S308 - segno's own SVG, built from our URI
+        "qr_data_uri": provisioning["qr_data_uri"],
         "pending": pending is not None,
     })
 

@@ -26,7 +26,8 @@ def test_cto_enrols_then_signs_in_with_a_code(page, live_server, world):
     page.fill("input[name=password]", "pw-for-tests-1")
     page.click("button[type=submit]")
     page.wait_for_url("**/accounts/mfa/setup/")
-    assert page.get_by_test_id("totp-qr").locator("svg").is_visible()
+    qr = page.get_by_test_id("totp-qr").locator("img")
+    assert qr.is_visible() and qr.evaluate("img => img.naturalWidth") > 0  # the SVG rendered under the CSP
     page.goto(f"{live_server.url}/costs/")  # not signed in yet: back to the login page
     assert "/accounts/login/" in page.url
 
