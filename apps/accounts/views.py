@@ -124,7 +124,7 @@ def mfa_enrol(request):
     if selectors.totp_device_get(user=user) is not None:
         if pending is not None:
             return redirect("accounts:mfa-verify")
-        return render(request, "accounts/mfa_enrol.html", {"enrolled": True})
+        return _recovery_codes_renew(request, user)
     if pending is not None:
         locked = _refuse_if_locked(request, user)
         if locked is not None:
@@ -157,6 +157,29 @@ def mfa_enrol(request):
         "qr_data_uri": provisioning["qr_data_uri"],
         "pending": pending is not None,
     })
+
+
+def _recovery_codes_renew(request, user):
+    """Signed in with an authenticator: the page offers new recovery codes against a current
+    TOTP code (not a recovery code: a lost set must not be able to renew itself)."""
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"].replace(" ", "")
+        try:
+            if not (code.isdigit() and len(code) == 6):
+                raise ValidationError("Enter the 6-digit code from your authenticator app.")
+            services.mfa_verify(user=user, code=code)
+        except ValidationError as exc:
+            locked = _count_failure(request, user)
+            if locked is not None:
+                return locked
+            form.add_error("code", exc.messages[0])
+        else:
+            codes = services.recovery_codes_regenerate(user=user)
+            return render(request, "accounts/recovery_codes.html", {
+                "codes": codes, "next_url": resolve_url(settings.LOGIN_REDIRECT_URL), "renewed": True})
+    return render(request, "accounts/mfa_enrol.html", {
+        "enrolled": True, "form": form, "codes_left": selectors.recovery_codes_left(user=user)})
 
 
 # -- Single sign-on -----------------------------------------------------------------------------

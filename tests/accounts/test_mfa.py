@@ -257,3 +257,19 @@ def test_a_staff_user_who_is_not_the_cto_cannot_reset(world):
     assert response.status_code == 403
     assert TOTPDevice.objects.filter(pk=device.pk).exists()
     assert not AccessLog.objects.filter(action="mfa-reset").exists()
+
+
+def test_new_recovery_codes_need_a_current_totp_code_and_replace_the_old_ones(world):
+    key, old_codes = enrol(world.users["finance"])
+    client = world.client("finance")
+    page = client.get(reverse("accounts:mfa-enrol"))
+    assert "10 unused recovery codes" in " ".join(page.content.decode().split())
+    # A recovery code cannot renew the set.
+    refused = client.post(reverse("accounts:mfa-enrol"), {"code": old_codes[0]})
+    assert refused.status_code == 200 and b"6-digit" in refused.content
+    assert RecoveryCode.objects.filter(user=world.users["finance"], used_at__isnull=True).count() == 10
+    response = client.post(reverse("accounts:mfa-enrol"), {"code": fresh_code(world.users["finance"])})
+    new_codes = re.findall(r"<li>([A-Z2-9]{5}-[A-Z2-9]{5})</li>", response.content.decode())
+    assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
+    stored = set(RecoveryCode.objects.filter(user=world.users["finance"]).values_list("code_hash", flat=True))
+    assert stored == {RecoveryCode.hash_code(world.users["finance"].pk, c) for c in new_codes}
