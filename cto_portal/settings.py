@@ -80,6 +80,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # each app's urls.py, api.py and nav.py, so adding an app touches only this list.
 PORTAL_APPS = [
     "apps.core",
+    "apps.accounts",
     "apps.org",
     "apps.syncs",
     "apps.knowledge",
@@ -107,6 +108,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_celery_beat",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "auditlog",
     "csp",
     *PORTAL_APPS,
@@ -121,6 +124,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A session whose user now needs a second factor it never gave is signed out (role change).
+    "apps.accounts.middleware.MfaEnforcementMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     # AxesMiddleware must be last: it turns a lockout into the lockout response.
@@ -214,6 +219,53 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# Two-factor (TOTP, django-otp) -------------------------------------------------------------------
+# Required for the CTO, HR and finance roles (apps/accounts/selectors.py); enforced by the login
+# flow itself: the password (or SSO) step never signs in a user who owes a second factor.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="CTO Portal")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+OTP_TOTP_THROTTLE_FACTOR = 1  # after n wrong codes a device refuses for 2^(n-1) seconds
+MFA_PENDING_SECONDS = env_int("MFA_PENDING_SECONDS", 5 * 60, minimum=30)
+
+# Single sign-on (OpenID Connect) -----------------------------------------------------------------
+# All three set: the login page offers "Sign in with ...". None set: local passwords only.
+OIDC_ISSUER_URL = env_url("OIDC_ISSUER_URL", None)
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="").strip()
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="").strip()
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="single sign-on").strip() or "single sign-on"
+OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid email profile").strip()
+# Trust the IdP's `amr` claim (RFC 8176: mfa, otp, hwk, ...) as the portal's second factor.
+# Off by default: the CTO, HR and finance still enter their portal TOTP after SSO.
+OIDC_TRUST_IDP_MFA = env_bool("OIDC_TRUST_IDP_MFA", False)
+OIDC_TIMEOUT_SECONDS = env_int("OIDC_TIMEOUT_SECONDS", 10, minimum=1)
+
+
+def _check_oidc() -> None:
+    from urllib.parse import urlsplit
+
+    given = {name: bool(value) for name, value in (
+        ("OIDC_ISSUER_URL", OIDC_ISSUER_URL), ("OIDC_CLIENT_ID", OIDC_CLIENT_ID),
+        ("OIDC_CLIENT_SECRET", OIDC_CLIENT_SECRET))}
+    if not any(given.values()):
+        return
+    missing = [name for name, ok in given.items() if not ok]
+    if missing:
+        raise ImproperlyConfigured(
+            f"Single sign-on is half configured: {', '.join(missing)} missing. Set OIDC_ISSUER_URL, "
+            "OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together, or none of them.")
+    parts = urlsplit(OIDC_ISSUER_URL)
+    local = parts.hostname in {"localhost", "127.0.0.1", "::1"}
+    if parts.scheme not in {"https", "http"} or not parts.hostname or (parts.scheme == "http" and not local):
+        raise ImproperlyConfigured(
+            f"OIDC_ISSUER_URL={OIDC_ISSUER_URL!r} must be an https:// URL (plain http only for localhost).")
+    if parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"OIDC_ISSUER_URL={OIDC_ISSUER_URL!r} must not carry a query or fragment.")
+    if "openid" not in OIDC_SCOPES.split():
+        raise ImproperlyConfigured(f"OIDC_SCOPES={OIDC_SCOPES!r} must include 'openid'.")
+
+
+_check_oidc()
 
 # Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

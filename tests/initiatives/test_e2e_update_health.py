@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from apps.initiatives.models import Initiative
+from tests.e2e.conftest import complete_second_factor
 from tests.factories import TeamFactory
 from tests.initiatives.factories import InitiativeFactory
 
@@ -20,6 +21,7 @@ def sign_in(browser, live_server, username: str):
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login" not in url)
+    complete_second_factor(page, username)  # the CTO's TOTP step
     return page
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from apps.reviews import services
 from apps.reviews.models import CalibrationChange, RaiseProposal, Review
+from tests.e2e.conftest import login
 from tests.reviews.scenario import actor_for, band, cto_actor, make_cycle, make_template, pay, scores_for
 
 pytestmark = pytest.mark.e2e
@@ -19,11 +20,7 @@ TEXT = "Shipped the payments retry queue and mentored two newcomers."
 def _login(browser, live_server, username):
     page = browser.new_context().new_page()
     page.set_default_timeout(15000)
-    page.goto(f"{live_server.url}/accounts/login/?next=/reviews/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/reviews/")
+    login(page, live_server.url, username, PASSWORD, next_path="/reviews/")  # with the CTO's TOTP step
     return page
 
 
