@@ -12,6 +12,7 @@ from django.utils import timezone
 from apps.costs.models import AwsAccount, Budget, CostAnomaly, CostEntry, ToolSubscription
 from apps.infra.models import Finding, InfraRequest
 from apps.initiatives.models import Initiative
+from apps.knowledge.models import Session
 from apps.reviews.models import Review, ReviewCycle, ReviewTemplate
 from apps.security.models import (
     AmaQuestion,
@@ -132,6 +133,8 @@ def build(world, scale: int = 1) -> Known:
     bulletin = Bulletin.objects.create(title="Rotate your tokens", body="Now.", requires_ack=True, due_date=today,
                                        published_at=now - timedelta(days=1), audience_roles=["engineer", "tl"])
     BulletinAcknowledgement.objects.create(bulletin=bulletin, person=world.tl, acknowledged_at=now)
+    Bulletin.objects.create(title="Invoice fraud wave", body="Check the IBAN.", requires_ack=True, due_date=today,
+                            published_at=now - timedelta(days=2), audience_roles=["finance", "hr"])
     control = Control.objects.filter(code="5.1").first() or Control.objects.create(code="5.1", title="Policies",
                                                                                    theme="organisational")
     ev = EvidenceItem.objects.create(title="Pen test report", collected_on=today - timedelta(days=300),
@@ -180,4 +183,66 @@ def build(world, scale: int = 1) -> Known:
     return Known(today=today, week_wednesday=wednesday)
 
 
-__all__ = ["build", "Known", "InfraRequest", "Initiative"]
+def grow(world, n: int = 25) -> None:
+    """n more of everything on top of :func:`build` (other names): a year more of daily costs
+    over n services, n anomalies, renewals, meetings with agenda, overdue items, cycles,
+    trainings, bulletins, evidence, AMA questions with votes, initiatives, late requests,
+    findings and sessions with talks."""
+    now = timezone.now()
+    today = timezone.localdate()
+    alpha, beta = world.teams["alpha"], world.teams["beta"]
+    account = AwsAccount.objects.create(account_id="210987654321", name="grow")
+    rows = []
+    for d in range(365):
+        day = today - timedelta(days=d)
+        rows.extend(_cost(account, day, f"Grow service {i}", Decimal("2.00"), team=beta if i % 2 else None,
+                          provider="AWS" if i % 3 else "GCP") for i in range(n))
+    CostEntry.objects.bulk_create(rows, batch_size=2000)
+    Budget.objects.create(name="Beta", scope=Budget.Scope.TEAM, team=beta, amount=Decimal("100.00"), currency="USD")
+    tech = SyncSeries.objects.get(title="Tech Sync")
+    product = SyncSeries.objects.get(title="Product Sync")
+    template = ReviewTemplate.objects.get(name="Standard")
+    training = Training.objects.create(title="Grow training", kind="awareness", first_due_on=today)
+    ama = AmaSession.objects.get(title="Security AMA December")
+    series = SeriesFactory(name="Grow series")
+    for i in range(n):
+        CostAnomaly.objects.create(date=today, dimension="team", key=f"grow-{i}", team=alpha if i % 2 else beta,
+                                   expected=Decimal("1"), actual=Decimal("3"), impact=Decimal("2"), currency="USD")
+        ToolSubscription.objects.create(vendor=f"Grow {i}", product="Pro", amount=Decimal("10"), currency="USD",
+                                        renewal_date=today + timedelta(days=i % 60), owner_team=alpha)
+        for s in (tech, product):
+            m = Meeting.objects.create(series=s, scheduled_at=now + timedelta(hours=1 + i))
+            AgendaItem.objects.create(series=s, meeting=m, title=f"Grow agenda {i}")
+            ActionItem.objects.create(series=s, meeting=m, owner=[world.em, world.tl, world.engineer, world.pm][i % 4],
+                                      title=f"Grow action {i}", due_date=today - timedelta(days=i % 9 + 1))
+        ReviewCycle.objects.create(
+            name=f"Grow cycle {i}", template=template, stage=ReviewCycle.Stage.MANAGER_REVIEW,
+            self_review_due=today, manager_review_due=today + timedelta(days=i),
+            calibration_due=today + timedelta(days=30), share_date=today + timedelta(days=40),
+            effective_date=today + timedelta(days=50))
+        TrainingStatus.objects.create(training=Training.objects.create(
+            title=f"Grow training {i}", kind="phishing_drill", first_due_on=today),
+            person=world.engineer, due_on=today + timedelta(days=i), state="due", computed_on=today)
+        Bulletin.objects.create(title=f"Grow bulletin {i}", body="x", requires_ack=True, due_date=today,
+                                published_at=now - timedelta(hours=i + 1))
+        EvidenceItem.objects.create(title=f"Grow evidence {i}", collected_on=today,
+                                    expires_on=today + timedelta(days=i % 30))
+        q = AmaQuestion.objects.create(session=ama, body=f"Grow question {i}", status="published")
+        AmaVote.objects.create(question=q, person=world.pm)
+        InitiativeFactory(team=world.teams["data"], owner=world.pm, title=f"Grow initiative {i}",
+                          health=["red", "amber", "green"][i % 3], last_update_on=today - timedelta(days=i))
+        InfraRequestFactory(title=f"Grow request {i}", requester=world.tl, team=alpha,
+                            due_at=now - timedelta(days=i + 1))
+        Finding.objects.create(resource=ResourceFactory(owner_team=alpha, name=f"grow-{i}"),
+                               kind=Finding.Kind.UNTAGGED, team=alpha)
+        session = SessionFactory(series=series, title=f"Grow session {i}", starts_at=now + timedelta(days=30 + i),
+                                 occurrence_date=today + timedelta(days=30 + i))
+        TalkFactory(session=session, title=f"Grow talk {i}", speakers=[world.engineer2])
+    for person in (world.engineer, world.tl, world.em, world.engineer2, world.tl2):
+        TrainingStatus.objects.create(training=training, person=person, due_on=today, state="due", computed_on=today)
+    tm = Session.objects.get(title="Tech Monthly December")
+    for i in range(n):
+        TalkFactory(session=tm, title=f"Lightning {i}", speakers=[world.em2], duration_minutes=5, position=3 + i)
+
+
+__all__ = ["build", "grow", "Known", "InfraRequest", "Initiative"]
