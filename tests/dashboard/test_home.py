@@ -216,3 +216,24 @@ def test_empty_portal_renders_every_panel(world):
     assert response.status_code == 200
     assert [p.key for p in response.context["panels"]] == CTO_PANELS
     assert b"No Tech Monthly scheduled." in response.content
+
+
+def test_cached_cost_figures_follow_a_new_import(world, known):
+    from django.utils import timezone
+
+    from apps.core import services as core_services
+    from apps.costs.models import AwsAccount, CostEntry
+    from apps.costs.tasks import COST_IMPORT
+
+    today = timezone.localdate()
+    before = cto_panels(world)["spend"].data["month_to_date"]["amount"]
+    assert cto_panels(world)["spend"].data["month_to_date"]["amount"] == before  # served from the cache
+    CostEntry.objects.filter(date=today, service="Amazon EC2").update(cost=Decimal("150.00"))  # an in-place upsert
+    core_services.syncrun_create(kind=COST_IMPORT, params={})  # ...by an import, which records its run
+    assert cto_panels(world)["spend"].data["month_to_date"]["amount"] == before + Decimal("50.00")
+    account = AwsAccount.objects.get(account_id="123456789012")
+    CostEntry.objects.create(date=today, billing_period=today.replace(day=1), provider="AWS", account=account,
+                             billing_account_id=account.account_id, sub_account_id=account.account_id,
+                             service="New", region="us-east-1", currency="USD", cost=Decimal("1.00"),
+                             amortized_cost=Decimal("1.00"), source="focus")
+    assert cto_panels(world)["spend"].data["month_to_date"]["amount"] == before + Decimal("51.00")

@@ -13,6 +13,7 @@ from apps.dashboard.panels import Panel, PanelContext
 
 CHART_DAYS = 90
 RENEWAL_DAYS = 60
+CACHE_SECONDS = 300
 
 
 def money(amount: Decimal | None, currency: str) -> dict | None:
@@ -43,34 +44,68 @@ def _chart(ctx: PanelContext, fx: costs.FxTable) -> dict:
     }
 
 
+def _cost_figures(ctx: PanelContext, budget: Budget | None) -> dict:
+    """The heavy cost aggregates (month to date, last month, forecast, the 90-day chart, the
+    budget's spend), cached for CACHE_SECONDS (5 minutes). The key holds the day, the actor's
+    cost scope, the budget, the newest cost entry and the latest cost import/sync run, so an
+    import or a Cost Explorer pull shows at once; the TTL bounds anything else (an in-place
+    correction without a run)."""
+    from django.core.cache import cache
+    from django.db.models import Max
+
+    from apps.core.models import SyncRun
+    from apps.costs.tasks import COST_IMPORT, COST_SYNC
+
+    run = (SyncRun.objects.filter(kind__in=[COST_IMPORT, COST_SYNC]).order_by("-pk")
+           .values_list("pk", "status", "finished_at").first())
+    newest = costs.cost_entry_list(actor=ctx.actor).order_by().aggregate(m=Max("pk"))["m"]
+    team_ids = costs.visible_team_ids(ctx.actor)
+    scope = "all" if team_ids is None else ",".join(map(str, sorted(team_ids)))
+    budget_key = f"{budget.pk}:{budget.amount}:{budget.currency}:{budget.scope}:{budget.team_id}" if budget else "-"
+    key = f"dashboard:spend:{ctx.today}:{scope}:{budget_key}:{newest}:{run}"
+    figures = cache.get(key)
+    if figures is None:
+        fx = costs.FxTable()
+        summary = costs.cost_summary(actor=ctx.actor, today=ctx.today)
+        figures = {"month_to_date": summary.month_to_date, "previous": summary.previous_month_same_days,
+                   "forecast": summary.month_forecast, "chart": _chart(ctx, fx), "budget": None}
+        if budget is not None:
+            status = costs.budget_status(budget=budget, today=ctx.today, fx=fx)
+            figures["budget"] = (status.spent, status.forecast, status.percent, status.forecast_percent,
+                                 status.forecast_over, status.currency)
+        cache.set(key, figures, CACHE_SECONDS)
+    return figures
+
+
 def spend(ctx: PanelContext) -> Panel | None:
-    """Cloud month to date and forecast against the month's budget, plus tools per month."""
-    summary = costs.cost_summary(actor=ctx.actor, today=ctx.today)
-    if summary is None:
+    """Cloud month to date and forecast against the month's budget, plus tools per month. The
+    tool spend, anomaly and alert counts are always live; the aggregates see ``_cost_figures``."""
+    if not costs.can_view_costs(ctx.actor):
         return None
-    fx = costs.FxTable()
-    cur = summary.currency
+    cur = costs.FxTable().reporting
     budget = _month_budget(ctx)
+    figures = _cost_figures(ctx, budget)
+    tools = costs.subscription_monthly_total(actor=ctx.actor, today=ctx.today)
     budget_data = None
     if budget is not None:
-        status = costs.budget_status(budget=budget, today=ctx.today, fx=fx)
+        spent, forecast, percent, forecast_percent, forecast_over, status_currency = figures["budget"]
         budget_data = {
             "name": budget.name, "amount": money(budget.amount, budget.currency),
-            "spent": money(status.spent, status.currency), "forecast": money(status.forecast, status.currency),
-            "percent": status.percent, "forecast_percent": status.forecast_percent,
-            "forecast_over": status.forecast_over, "url": reverse("costs:budget-detail", args=[budget.pk]),
+            "spent": money(spent, status_currency), "forecast": money(forecast, status_currency),
+            "percent": percent, "forecast_percent": forecast_percent,
+            "forecast_over": forecast_over, "url": reverse("costs:budget-detail", args=[budget.pk]),
         }
     return Panel("spend", "Cloud and tool spend", {
         "currency": cur,
-        "month_to_date": money(summary.month_to_date, cur),
-        "month_forecast": money(summary.month_forecast, cur),
-        "previous_month_same_days": money(summary.previous_month_same_days, cur),
-        "tools_monthly": money(summary.tools_monthly, cur),
-        "total_forecast": money(summary.month_forecast + summary.tools_monthly, cur),
+        "month_to_date": money(figures["month_to_date"], cur),
+        "month_forecast": money(figures["forecast"], cur),
+        "previous_month_same_days": money(figures["previous"], cur),
+        "tools_monthly": money(tools, cur),
+        "total_forecast": money(figures["forecast"] + tools, cur),
         "budget": budget_data,
-        "open_anomalies": summary.open_anomalies,
-        "alerts_this_month": summary.alerts_this_month,
-        "chart": _chart(ctx, fx),
+        "open_anomalies": costs.anomaly_list(actor=ctx.actor, open_only=True).count(),
+        "alerts_this_month": costs.budget_alert_list(actor=ctx.actor, since=ctx.today.replace(day=1)).count(),
+        "chart": figures["chart"],
     }, reverse("costs:overview"), "Cost explorer", width="col-12")
 
 
