@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.urls import reverse
 
 from apps.costs import selectors as costs
@@ -44,7 +45,7 @@ def _chart(ctx: PanelContext, fx: costs.FxTable) -> dict:
     }
 
 
-def _cost_figures(ctx: PanelContext, budget: Budget | None) -> dict:
+def _cost_figures(ctx: PanelContext, budget: Budget | None) -> tuple[dict, costs.CostSummary | None]:
     """The heavy cost aggregates (month to date, last month, forecast, the 90-day chart, the
     budget's spend), cached for CACHE_SECONDS (5 minutes). The key holds the day, the actor's
     cost scope, the budget, the newest cost entry and the latest cost import/sync run, so an
@@ -64,6 +65,7 @@ def _cost_figures(ctx: PanelContext, budget: Budget | None) -> dict:
     budget_key = f"{budget.pk}:{budget.amount}:{budget.currency}:{budget.scope}:{budget.team_id}" if budget else "-"
     key = f"dashboard:spend:{ctx.today}:{scope}:{budget_key}:{newest}:{run}"
     figures = cache.get(key)
+    summary = None
     if figures is None:
         fx = costs.FxTable()
         summary = costs.cost_summary(actor=ctx.actor, today=ctx.today)
@@ -74,7 +76,7 @@ def _cost_figures(ctx: PanelContext, budget: Budget | None) -> dict:
             figures["budget"] = (status.spent, status.forecast, status.percent, status.forecast_percent,
                                  status.forecast_over, status.currency)
         cache.set(key, figures, CACHE_SECONDS)
-    return figures
+    return figures, summary
 
 
 def spend(ctx: PanelContext) -> Panel | None:
@@ -82,10 +84,15 @@ def spend(ctx: PanelContext) -> Panel | None:
     tool spend, anomaly and alert counts are always live; the aggregates see ``_cost_figures``."""
     if not costs.can_view_costs(ctx.actor):
         return None
-    cur = costs.FxTable().reporting
+    cur = settings.REPORTING_CURRENCY
     budget = _month_budget(ctx)
-    figures = _cost_figures(ctx, budget)
-    tools = costs.subscription_monthly_total(actor=ctx.actor, today=ctx.today)
+    figures, fresh = _cost_figures(ctx, budget)
+    if fresh is not None:  # just computed: its live counts are current
+        tools, open_anomalies, alerts = fresh.tools_monthly, fresh.open_anomalies, fresh.alerts_this_month
+    else:
+        tools = costs.subscription_monthly_total(actor=ctx.actor, today=ctx.today)
+        open_anomalies = costs.anomaly_list(actor=ctx.actor, open_only=True).count()
+        alerts = costs.budget_alert_list(actor=ctx.actor, since=ctx.today.replace(day=1)).count()
     budget_data = None
     if budget is not None:
         spent, forecast, percent, forecast_percent, forecast_over, status_currency = figures["budget"]
@@ -103,8 +110,8 @@ def spend(ctx: PanelContext) -> Panel | None:
         "tools_monthly": money(tools, cur),
         "total_forecast": money(figures["forecast"] + tools, cur),
         "budget": budget_data,
-        "open_anomalies": costs.anomaly_list(actor=ctx.actor, open_only=True).count(),
-        "alerts_this_month": costs.budget_alert_list(actor=ctx.actor, since=ctx.today.replace(day=1)).count(),
+        "open_anomalies": open_anomalies,
+        "alerts_this_month": alerts,
         "chart": figures["chart"],
     }, reverse("costs:overview"), "Cost explorer", width="col-12")
 
