@@ -2,6 +2,7 @@
 tool renewals. Read only through ``apps.costs.selectors``."""
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from decimal import Decimal
 
@@ -63,7 +64,8 @@ def _cost_figures(ctx: PanelContext, budget: Budget | None) -> tuple[dict, costs
     team_ids = costs.visible_team_ids(ctx.actor)
     scope = "all" if team_ids is None else ",".join(map(str, sorted(team_ids)))
     budget_key = f"{budget.pk}:{budget.amount}:{budget.currency}:{budget.scope}:{budget.team_id}" if budget else "-"
-    key = f"dashboard:spend:{ctx.today}:{scope}:{budget_key}:{newest}:{run}"
+    raw = f"{ctx.today}|{scope}|{budget_key}|{newest}|{run}"
+    key = "dashboard:spend:" + hashlib.sha256(raw.encode()).hexdigest()
     figures = cache.get(key)
     summary = None
     if figures is None:
