@@ -4,10 +4,10 @@ leads to that panel's page."""
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
 
 from tests.dashboard.data import build
 from tests.dashboard.test_home import CTO_PANELS
+from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "pw-for-tests-1"  # tests.factories.UserFactory
@@ -21,11 +21,7 @@ def test_cto_sees_every_panel_and_follows_one(world, live_server, browser):
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     try:
-        page.goto(live_server.url + reverse("login"))
-        page.fill("input[name=username]", "cto")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        login(page, live_server.url, "cto", PASSWORD)  # password, then the TOTP enrolment the CTO must do
 
         panels = page.locator("[data-panel]")
         assert [panels.nth(i).get_attribute("data-panel") for i in range(panels.count())] == CTO_PANELS
