@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
@@ -48,13 +49,12 @@ class Kind:
         return (*self.title_fields, *self.body_fields, *self.identifier_fields)
 
 
-def _date(value) -> str:
+def _date(value: date | datetime | None) -> str:
     if value is None:
         return ""
-    if hasattr(value, "tzinfo"):
-        value = timezone.localtime(value) if getattr(value, "tzinfo", None) else value
-        return f"{value:%Y-%m-%d}"
-    return str(value)
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return f"{value:%Y-%m-%d}"
 
 
 # -- syncs ----------------------------------------------------------------------------------------
@@ -104,8 +104,8 @@ def _question(row: dict) -> tuple[str, str, str]:
     body = row["body"]
     title = row["faq_title"] or (body if len(body) <= 120 else body[:119] + "…")
     if row["in_faq"]:
-        return title, reverse("security:faq") + f"#question-{row['pk']}", "Security FAQ"
-    return (title, reverse("security:ama-detail", args=[row["session_id"]]) + f"#question-{row['pk']}",
+        return title, reverse("security:faq") + f"#q{row['pk']}", "Security FAQ"
+    return (title, reverse("security:ama-detail", args=[row["session_id"]]) + f"#q{row['pk']}",
             f"AMA: {row['session__title']}")
 
 

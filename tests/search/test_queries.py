@@ -14,7 +14,6 @@ from apps.infra.models import Resource
 from apps.initiatives.models import Initiative
 from apps.knowledge.models import Session, Talk
 from apps.org.models import Person, Team
-from apps.search import selectors
 from apps.security.models import AmaQuestion, AmaSession, Bulletin
 from apps.syncs.models import ActionItem, Decision, Meeting, SyncSeries
 
@@ -64,14 +63,6 @@ def count(client, url, params) -> tuple[int, object]:
         response = client.get(url, params)
     assert response.status_code == 200
     return len(ctx.captured_queries), response
-
-
-@pytest.fixture(params=[selectors.FULLTEXT, selectors.SIMPLE])
-def backend(request, settings, db):
-    if request.param == selectors.FULLTEXT and connection.vendor != "postgresql":
-        pytest.skip("full-text search needs PostgreSQL (DATABASE_URL)")
-    settings.SEARCH_BACKEND = request.param
-    return request.param
 
 
 @pytest.mark.parametrize("role", ["engineer", "em", "cto", "hr", "service"])

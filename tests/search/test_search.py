@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from apps.core.access import get_actor
@@ -30,12 +29,6 @@ def meeting(series, notes: str, day: int = 1, title: str = "") -> Meeting:
 def hits(actor, q, **kw):
     found = selectors.search(actor=actor, q=q, **kw)
     return [(h.kind, h.id) for g in found.groups for h in g.hits]
-
-
-@pytest.fixture
-def pg(db):
-    if connection.vendor != "postgresql":
-        pytest.skip("full-text search needs PostgreSQL (DATABASE_URL)")
 
 
 # -- the query text ---------------------------------------------------------------------------------
@@ -88,14 +81,11 @@ def test_empty_text_finds_nothing_without_querying(world, django_assert_num_quer
 
 
 # -- matching ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("backend", [selectors.SIMPLE, selectors.FULLTEXT])
 def test_every_word_must_match(world, series, backend):
-    if backend == selectors.FULLTEXT and connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL only")
     both = meeting(series, "Kafka cluster upgrade", day=1)
     meeting(series, "Kafka topics only", day=2)
     actor = get_actor(world.users["em"])
-    assert hits(actor, "kafka upgrade", kind="meeting", backend=backend) == [("meeting", both.pk)]
+    assert hits(actor, "kafka upgrade", kind="meeting") == [("meeting", both.pk)]
 
 
 def test_fulltext_stems_prefixes_and_websearch_syntax(world, series, pg):
@@ -176,11 +166,7 @@ def test_page_groups_by_kind_with_links_and_more(world, series):
     assert 'data-testid="search-group-decision"' not in one_kind
 
 
-@pytest.mark.parametrize("backend", [selectors.SIMPLE, selectors.FULLTEXT])
-def test_page_escapes_stored_html(world, series, settings, backend):
-    if backend == selectors.FULLTEXT and connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL only")
-    settings.SEARCH_BACKEND = backend
+def test_page_escapes_stored_html(world, series, backend):
     meeting(series, "<script>alert('x')</script> <img src=x onerror=alert(1)> wombat", title="<b>Wombat</b>")
     html = world.client("em").get(reverse("search:results"), {"q": "wombat"}).content.decode()
     assert "<script>alert" not in html and "<img src=x" not in html and "<b>Wombat" not in html
