@@ -202,6 +202,8 @@ def fulltext_rows(qs: QuerySet, kind: Kind, q: str, *, limit: int) -> list[dict]
         start_sel=START, stop_sel=STOP, max_words=35, min_words=15, max_fragments=2, fragment_delimiter=" … ",
     )
     columns = list(dict.fromkeys(("pk", *kind.row_fields)))
+    # No stored tsvector columns: to_tsvector runs per visible row (PostgreSQL postpones
+    # ts_headline past the LIMIT). See bench/bench_search.py for what that costs.
     return list(
         qs.annotate(search_document=vector).filter(match)
         .annotate(search_rank=SearchRank(F("search_document"), query), search_snippet=headline)
