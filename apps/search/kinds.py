@@ -167,8 +167,7 @@ KINDS: tuple[Kind, ...] = (
          title_fields=("name",), body_fields=("description",),
          row_fields=("name", "slug", "kind"), present=_team),
     Kind("resource", "Infrastructure resources", "hdd-network", lambda a: infra.resource_list(actor=a),
-         title_fields=("name",), body_fields=("kind", "region", "owner_team__name"),
-         identifier_fields=("resource_id", "arn"),
+         title_fields=("name",), identifier_fields=("resource_id", "arn"),
          row_fields=("name", "resource_id", "kind", "region", "owner_team__name"), present=_resource),
 )
 
