@@ -90,6 +90,7 @@ PORTAL_APPS = [
     "apps.reviews",
     "apps.initiatives",
     "apps.dashboard",
+    "apps.search",
 ]
 
 INSTALLED_APPS = [
