@@ -103,6 +103,73 @@ class CostEntry(models.Model):
         return f"{self.date} {self.provider} {self.service} {self.cost} {self.currency}"
 
 
+class CostTagEntry(models.Model):
+    """The cost tag dimension: one daily total per day x provider x billing account x sub-account
+    x tag key x tag value x currency, for the tag keys in ``settings.COST_TAG_KEYS`` (and the keys
+    of the tag rules). Keys are lower-cased without AWS's ``user:`` prefix, values lower-cased
+    and trimmed. A row carrying two tracked tags counts in both; untagged rows count in none.
+    Replaced together with the daily facts (billing period of an import, CE window of an account)."""
+
+    date = models.DateField()
+    billing_period = models.DateField()
+    provider = models.CharField(max_length=64)
+    billing_account_id = models.CharField(max_length=200)
+    sub_account_id = models.CharField(max_length=200, blank=True)
+    tag_key = models.CharField(max_length=128)
+    tag_value = models.CharField(max_length=256)
+    cost = money_field(help_text="Billed / unblended cost.")
+    amortized_cost = money_field(help_text="Effective / amortized cost.")
+    currency = currency_field()
+    source = models.CharField(max_length=8, choices=CostSource.choices)
+
+    class Meta:
+        ordering = ["-date", "tag_key", "tag_value"]
+        verbose_name_plural = "cost tag entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "provider", "billing_account_id", "sub_account_id", "tag_key", "tag_value", "currency"],
+                name="costtagentry_natural_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tag_key", "tag_value", "date"]),
+            models.Index(fields=["billing_period", "provider", "billing_account_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.tag_key}={self.tag_value} {self.cost} {self.currency}"
+
+
+class CostMonthEntry(models.Model):
+    """Monthly roll-up of ``CostEntry`` (month of the fact's date), kept in step by the file
+    import and the Cost Explorer sync in the same transaction as the facts, so monthly views
+    over long ranges read ~30x fewer rows. Derived data: ``services.cost_rollup_refresh`` rebuilds it."""
+
+    month = models.DateField(help_text="First day of the month of the facts' dates.")
+    provider = models.CharField(max_length=64)
+    billing_account_id = models.CharField(max_length=200)
+    sub_account_id = models.CharField(max_length=200, blank=True)
+    sub_account_name = models.CharField(max_length=200, blank=True)
+    account = models.ForeignKey(AwsAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    service = models.CharField(max_length=200)
+    region = models.CharField(max_length=64, blank=True)
+    team = models.ForeignKey("org.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    cost = money_field()
+    amortized_cost = money_field()
+    currency = currency_field()
+
+    class Meta:
+        ordering = ["-month", "provider", "service"]
+        verbose_name_plural = "cost month entries"
+        indexes = [
+            models.Index(fields=["month", "team"]),
+            models.Index(fields=["provider", "billing_account_id", "month"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.provider} {self.service} {self.cost} {self.currency}"
+
+
 class TopResource(models.Model):
     """The most expensive resources of a billing month (top ``TOP_N`` per provider and billing
     account), kept by the file import; replaced with the month like the daily facts."""

@@ -31,7 +31,9 @@ from apps.costs.models import (
     BudgetAlert,
     CostAnomaly,
     CostEntry,
+    CostMonthEntry,
     CostSource,
+    CostTagEntry,
     CostUpload,
     SavingsOpportunity,
     TagRule,
@@ -69,10 +71,17 @@ class ImportResult:
                 "formats": self.formats, "files": self.files}
 
 
+def cost_tag_keys() -> set[str]:
+    """The tag keys the cost tag dimension keeps: ``settings.COST_TAG_KEYS`` and the tag rules' keys."""
+    keys = {importers.Attribution._normalise_key(k) for k in settings.COST_TAG_KEYS}
+    keys |= {importers.Attribution._normalise_key(k) for k in TagRule.objects.values_list("tag_key", flat=True)}
+    return {k[:128] for k in keys if k}
+
+
 def _attribution() -> importers.Attribution:
     rules = {(k.lower(), v.lower()): t for k, v, t in TagRule.objects.values_list("tag_key", "tag_value", "team_id")}
     accounts = {a.account_id: a for a in AwsAccount.objects.select_related("default_team")}
-    return importers.Attribution(tag_rules=rules, accounts=accounts)
+    return importers.Attribution(tag_rules=rules, accounts=accounts, tag_keys=cost_tag_keys())
 
 
 def input_files_for(location: str) -> list[sources.InputFile]:
@@ -152,11 +161,21 @@ def cost_file_import(
 def _replace_periods(parsed: importers.ParsedFile, source: str, *, staged: bool = False,
                      progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     deleted = 0
+    months = _period_months(parsed.periods)
     for provider, billing_account, period in sorted(parsed.periods):
         n, _ = CostEntry.objects.filter(provider=provider, billing_account_id=billing_account,
                                         billing_period=period).delete()
         deleted += n
+        CostTagEntry.objects.filter(provider=provider, billing_account_id=billing_account,
+                                    billing_period=period).delete()
         TopResource.objects.filter(provider=provider, billing_account_id=billing_account, month=period).delete()
+    CostTagEntry.objects.bulk_create([
+        CostTagEntry(date=day, billing_period=period, provider=provider, billing_account_id=billing_account,
+                     sub_account_id=sub_account, tag_key=tag_key, tag_value=tag_value, currency=currency,
+                     cost=amounts[0], amortized_cost=amounts[1], source=source)
+        for (day, period, provider, billing_account, sub_account, tag_key, tag_value, currency), amounts
+        in parsed.tag_facts.items()
+    ], batch_size=BATCH_SIZE)
     TopResource.objects.bulk_create([
         TopResource(month=period, provider=provider, billing_account_id=billing_account, resource_id=resource,
                     currency=currency, cost=entry[0], service=entry[1], sub_account_id=entry[2], team_id=entry[3],
@@ -166,7 +185,9 @@ def _replace_periods(parsed: importers.ParsedFile, source: str, *, staged: bool 
     if staged:
         _stage_copy(parsed.facts)
         parsed.facts = {}
-        return deleted, _stage_insert(source)
+        written = _stage_insert(source)
+        _rollup_after_import(parsed.periods, months)
+        return deleted, written
     written = 0
     batch: list[CostEntry] = []
     for key, fact in parsed.facts.items():
@@ -186,7 +207,60 @@ def _replace_periods(parsed: importers.ParsedFile, source: str, *, staged: bool 
     if batch:
         CostEntry.objects.bulk_create(batch)
         written += len(batch)
+    _rollup_after_import(parsed.periods, months)
     return deleted, written
+
+
+# -- Monthly roll-up --------------------------------------------------------------------------------
+def _period_months(periods) -> dict[tuple[str, str], set[date]]:
+    """Per (provider, billing account): the months of the dates the facts of these billing
+    periods fall in (a billing period's charges may be dated outside its month)."""
+    months: dict[tuple[str, str], set[date]] = {}
+    for provider, billing_account, period in periods:
+        found = set(CostEntry.objects.filter(provider=provider, billing_account_id=billing_account,
+                                             billing_period=period).dates("date", "month"))
+        months.setdefault((provider, billing_account), set()).update(found | {period.replace(day=1)})
+    return months
+
+
+def _rollup_after_import(periods, months_before: dict[tuple[str, str], set[date]]) -> None:
+    after = _period_months(periods)
+    for scope, months in after.items():
+        cost_rollup_refresh(provider=scope[0], billing_account_id=scope[1],
+                            months=months | months_before.get(scope, set()))
+
+
+def _month_end(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def cost_rollup_refresh(*, months: set[date] | list[date], provider: str | None = None,
+                        billing_account_id: str | None = None, sub_account_id: str | None = None) -> int:
+    """Rebuild the monthly roll-up of ``months`` (optionally only one provider / billing account
+    / sub-account) from the daily facts, in one INSERT ... SELECT. Callers run it inside the
+    transaction that changed the facts, so readers never see the two disagree."""
+    from django.db.models import Max, Sum
+    from django.db.models.functions import TruncMonth
+
+    written = 0
+    for month in sorted({m.replace(day=1) for m in months}):
+        scope = {"provider": provider, "billing_account_id": billing_account_id, "sub_account_id": sub_account_id}
+        scope = {k: v for k, v in scope.items() if v is not None}
+        CostMonthEntry.objects.filter(month=month, **scope).delete()
+        facts = (CostEntry.objects.filter(date__gte=month, date__lte=_month_end(month), **scope).order_by()
+                 .annotate(month_=TruncMonth("date"))
+                 .values("month_", "provider", "billing_account_id", "sub_account_id", "service", "region", "team_id",
+                         "currency")
+                 .annotate(name_=Max("sub_account_name"), account_=Max("account_id"), cost_=Sum("cost"),
+                           amortized_=Sum("amortized_cost")))
+        sql, params = facts.query.sql_with_params()
+        columns = ("month", "provider", "billing_account_id", "sub_account_id", "service", "region", "team_id",
+                   "currency", "sub_account_name", "account_id", "cost", "amortized_cost")
+        with connection.cursor() as cursor:
+            # The SELECT is the ORM's own (values() columns, then the annotations, in order).
+            cursor.execute(f"INSERT INTO {CostMonthEntry._meta.db_table} ({', '.join(columns)}) {sql}", params)  # nosec B608
+            written += max(cursor.rowcount, 0)
+    return written
 
 
 STAGE_TABLE = "costs_import_stage"
@@ -325,8 +399,14 @@ def cost_explorer_sync(
             client = client_factory(account)
             records = list(sources.cost_and_usage(client, account_id=account.account_id, start=start, end=end,
                                                   calls=calls, sleep=sleep))
+            tag_records = [
+                record
+                for tag_key in settings.COST_CE_TAG_KEYS if tag_key.lower() != sources.TEAM_TAG_KEY
+                for record in sources.cost_by_tag_key(client, account_id=account.account_id, start=start, end=end,
+                                                      tag_key=tag_key, calls=calls, sleep=sleep)
+            ]
             outcome.entries = _replace_ce_window(account=account, payer=payer, start=start, end=end,
-                                                 records=records, attribution=attribution)
+                                                 records=records, attribution=attribution, tag_records=tag_records)
         except Exception as exc:  # one account's failure must not stop the others
             if is_access_denied(exc):
                 outcome.status = "access_denied"
@@ -351,16 +431,33 @@ def cost_explorer_sync(
 
 @transaction.atomic
 def _replace_ce_window(*, account: AwsAccount, payer: AwsAccount | None, start: date, end: date,
-                       records: list[sources.CeRecord], attribution: importers.Attribution) -> int:
+                       records: list[sources.CeRecord], attribution: importers.Attribution,
+                       tag_records: list[sources.CeTagRecord] = ()) -> int:
     """Replace this account's AWS facts for [start, end) with what Cost Explorer answered."""
+    old_months = set(CostEntry.objects.filter(provider="AWS", sub_account_id=account.account_id, date__gte=start,
+                                              date__lt=end).dates("date", "month"))
     CostEntry.objects.filter(provider="AWS", sub_account_id=account.account_id, date__gte=start, date__lt=end).delete()
+    CostTagEntry.objects.filter(provider="AWS", sub_account_id=account.account_id, date__gte=start,
+                                date__lt=end).delete()
     facts: dict[tuple, list[Decimal]] = {}
+    tag_facts: dict[tuple, list[Decimal]] = {}
+    tracked = attribution.tag_keys
     for r in records:
-        team_id, _ = attribution.resolve_tags({"team": r.team_tag} if r.team_tag else {}, account.account_id)
+        tags = {"team": r.team_tag} if r.team_tag else {}
+        team_id, _ = attribution.resolve_tags(tags, account.account_id)
         key = (r.date, r.service[:200], team_id, r.currency)
         fact = facts.setdefault(key, [Decimal("0"), Decimal("0")])
         fact[0] += r.unblended
         fact[1] += r.amortized
+        for tag_key, tag_value in (attribution.tag_pairs(tags) if "team" in tracked else ()):
+            entry = tag_facts.setdefault((r.date, tag_key, tag_value, r.currency), [Decimal("0"), Decimal("0")])
+            entry[0] += r.unblended
+            entry[1] += r.amortized
+    for t in tag_records:  # the GroupBy TAG pulls: the same cost again, by one tag key
+        for tag_key, tag_value in attribution.tag_pairs({t.tag_key: t.tag_value}):
+            entry = tag_facts.setdefault((t.date, tag_key, tag_value, t.currency), [Decimal("0"), Decimal("0")])
+            entry[0] += t.unblended
+            entry[1] += t.amortized
     billing_account = payer.account_id if payer else account.account_id
     entries = [
         CostEntry(date=day, billing_period=day.replace(day=1), provider="AWS", billing_account_id=billing_account,
@@ -370,6 +467,14 @@ def _replace_ce_window(*, account: AwsAccount, payer: AwsAccount | None, start: 
         for (day, service, team_id, currency), (cost, amortized) in facts.items()
     ]
     CostEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
+    CostTagEntry.objects.bulk_create([
+        CostTagEntry(date=day, billing_period=day.replace(day=1), provider="AWS", billing_account_id=billing_account,
+                     sub_account_id=account.account_id, tag_key=tag_key, tag_value=tag_value, currency=currency,
+                     cost=cost, amortized_cost=amortized, source=CostSource.CE)
+        for (day, tag_key, tag_value, currency), (cost, amortized) in tag_facts.items()
+    ], batch_size=BATCH_SIZE)
+    new_months = {d.replace(day=1) for d, *_ in facts}
+    cost_rollup_refresh(months=old_months | new_months, provider="AWS", sub_account_id=account.account_id)
     return len(entries)
 
 

@@ -118,6 +118,52 @@ def cost_and_usage(
             return
 
 
+@dataclass(frozen=True)
+class CeTagRecord:
+    date: date
+    tag_key: str
+    tag_value: str  # "" for the untagged rest
+    unblended: Decimal
+    amortized: Decimal
+    currency: str
+
+
+def cost_by_tag_key(
+    client, *, account_id: str, start: date, end: date, tag_key: str, calls: AwsCallCount,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[CeTagRecord]:
+    """GetCostAndUsage, DAILY, grouped by one cost-allocation tag (the cost tag dimension), for
+    one linked account over [start, end); follows NextPageToken."""
+    params: dict[str, Any] = {
+        "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
+        "Granularity": "DAILY",
+        "Metrics": list(CE_METRICS),
+        "GroupBy": [{"Type": "TAG", "Key": tag_key}],
+        "Filter": {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [account_id]}},
+    }
+    token: str | None = None
+    while True:
+        request = dict(params)
+        if token:
+            request["NextPageToken"] = token
+        page = call_with_retry(client.get_cost_and_usage, calls=calls, sleep=sleep, **request)
+        for result in page.get("ResultsByTime", []):
+            day = date.fromisoformat(result["TimePeriod"]["Start"])
+            for group in result.get("Groups", []):
+                keys = group.get("Keys", [])
+                metrics = group.get("Metrics", {})
+                unblended = metrics.get("UnblendedCost", {})
+                amortized = metrics.get("AmortizedCost", unblended)
+                yield CeTagRecord(
+                    date=day, tag_key=tag_key, tag_value=_tag_value(keys[0]) if keys else "",
+                    unblended=Decimal(unblended.get("Amount", "0")), amortized=Decimal(amortized.get("Amount", "0")),
+                    currency=unblended.get("Unit", "USD"),
+                )
+        token = page.get("NextPageToken")
+        if not token:
+            return
+
+
 # -- S3 ---------------------------------------------------------------------------------------------
 @dataclass
 class InputFile:
