@@ -328,6 +328,8 @@ if not re.fullmatch(r"[A-Z]{3}", REPORTING_CURRENCY):
 COST_TAG_KEYS = [k.strip().lower() for k in env.list("COST_TAG_KEYS", default=["initiative", "project", "team"]) if k.strip()]
 # The key a bare cost tag value (e.g. an initiative's "invoice-ocr") is read under.
 COST_TAG_DEFAULT_KEY = env.str("COST_TAG_DEFAULT_KEY", default="initiative").strip().lower()
+# PostgreSQL: import cost files with COPY and SQL (off: the streaming Python reader, as on SQLite).
+COSTS_COPY_IMPORT = env_bool("COSTS_COPY_IMPORT", True)
 # Extra Cost Explorer requests per account and sync (GroupBy TAG, $0.01 each); "team" comes free with the main pull.
 COST_CE_TAG_KEYS = [k.strip() for k in env.list("COST_CE_TAG_KEYS", default=["initiative", "project"]) if k.strip()]
 # Key for encrypting the most sensitive columns (salaries). Required in production.

@@ -280,6 +280,36 @@ def cur_tags_key(values: list[str | None], tag_columns: list[tuple[str, str]]) -
     return json.dumps(tags, sort_keys=True) if tags else ""
 
 
+def check_header(header: list[str], fmt: str | None, name: str) -> str:
+    """The format of a file with this (stripped) header; ValidationError naming row 1 if unusable."""
+    fmt = fmt or detect_format(header)
+    if fmt is None:
+        raise ValidationError(f"{name}: row 1: neither a FOCUS (BilledCost, ChargePeriodStart, ...) nor a CUR "
+                              f"(lineItem/UnblendedCost, ...) header.")
+    required = FOCUS_REQUIRED if fmt == FOCUS else CUR_REQUIRED
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ValidationError(f"{name}: row 1: missing column{'s' if len(missing) > 1 else ''} "
+                              f"{', '.join(missing)} for the {fmt.upper()} format.")
+    return fmt
+
+
+def cur_tag_columns(header: list[str]) -> list[tuple[str, str]]:
+    return [(c, c.split("/", 1)[1]) for c in header if c.startswith("resourceTags/")]
+
+
+def row_error(row: dict, *, fmt: str, attribution: Attribution, tag_columns: list[tuple[str, str]]) -> RowError | None:
+    """What is wrong with one row (as the streaming reader would say it), or None."""
+    try:
+        if fmt == FOCUS:
+            _focus_row(row, attribution)
+        else:
+            _cur_row(row, attribution, tag_columns)
+    except RowError as exc:
+        return exc
+    return None
+
+
 def parse_csv(
     text, *, name: str, fmt: str | None, attribution: Attribution, into: ParsedFile,
     progress: Callable[[int], None] | None = None, progress_every: int = 20_000,
@@ -293,18 +323,9 @@ def parse_csv(
         raise ValidationError(f"{name}: row 1: the header cannot be read ({exc}).")
     header = [h.strip() for h in header]
     width = len(header)
-    detected = detect_format(header)
-    fmt = fmt or detected
-    if fmt is None:
-        raise ValidationError(f"{name}: row 1: neither a FOCUS (BilledCost, ChargePeriodStart, ...) nor a CUR "
-                              f"(lineItem/UnblendedCost, ...) header.")
-    required = FOCUS_REQUIRED if fmt == FOCUS else CUR_REQUIRED
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise ValidationError(f"{name}: row 1: missing column{'s' if len(missing) > 1 else ''} "
-                              f"{', '.join(missing)} for the {fmt.upper()} format.")
+    fmt = check_header(header, fmt, name)
     into.formats.add(fmt)
-    tag_columns = [(c, c.split("/", 1)[1]) for c in header if c.startswith("resourceTags/")]
+    tag_columns = cur_tag_columns(header)
     facts = into.facts
     rownum = 1
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 import os
 import statistics
 import time
@@ -24,7 +25,7 @@ from apps.core.access import Actor
 from apps.core.aws import error_code, is_access_denied, is_throttling
 from apps.core.models import SyncRun
 from apps.core.roles import Role
-from apps.costs import importers, selectors, sources
+from apps.costs import copy_import, importers, selectors, sources
 from apps.costs.models import (
     AwsAccount,
     Budget,
@@ -42,6 +43,7 @@ from apps.costs.models import (
 )
 from apps.org.models import Person, Team
 
+logger = logging.getLogger(__name__)
 BATCH_SIZE = 2000
 CE_BACKFILL_DAYS = 365  # first run: up to 12 months back
 CE_RESTATE_DAYS = 5  # later runs: re-read the days Cost Explorer still restates
@@ -110,12 +112,18 @@ def cost_file_import(
 ) -> ImportResult:
     """Import FOCUS or CUR files, all or nothing.
 
-    Everything happens in ONE transaction: every file is streamed and aggregated to daily
-    facts (on PostgreSQL, partial sums spill in batches to a temporary staging table with COPY,
-    so memory stays bounded whatever the file size); then the billing periods the files cover
-    are deleted (per provider and billing account: exports restate the whole period) and the
-    facts inserted. A bad row raises and rolls everything back, so importing the same files
-    twice gives the same rows and totals, and a bad file changes nothing.
+    Everything happens in ONE transaction: the files are aggregated to daily facts (and the
+    tag dimension and top resources); then the billing periods the files cover are deleted
+    (per provider and billing account: exports restate the whole period), the new facts
+    inserted and the monthly roll-up of the months touched rebuilt. A bad row raises and rolls
+    everything back, so importing the same files twice gives the same rows and totals, and a
+    bad file changes nothing.
+
+    On PostgreSQL the files go through ``COPY`` and are checked and aggregated in SQL
+    (:mod:`apps.costs.copy_import`); when that path cannot decide like the streaming reader
+    (odd rows, encodings) it rolls back to a savepoint and the streaming reader below imports
+    the files instead (on PostgreSQL its partial sums spill to a staging table, so memory stays
+    bounded). Elsewhere (SQLite) the streaming reader is the only path. Both give the same facts.
 
     ``progress(kbytes_done, kbytes_total, rows)`` is called while reading and writing.
     """
@@ -128,6 +136,14 @@ def cost_file_import(
     done_kb = 0
     staged = connection.vendor == "postgresql"
     with transaction.atomic():
+        if staged and settings.COSTS_COPY_IMPORT:
+            try:
+                with transaction.atomic():
+                    return _copy_file_import(files=files, fmt=fmt, attribution=attribution, progress=progress,
+                                             total_kb=total_kb, source=source)
+            except copy_import.Fallback as exc:
+                logger.info("Cost import: the streaming reader takes over (%s)", exc)
+                attribution = _attribution()
         if staged:
             _stage_create()
             parsed.spill = _stage_copy
@@ -158,17 +174,63 @@ def cost_file_import(
     )
 
 
-def _replace_periods(parsed: importers.ParsedFile, source: str, *, staged: bool = False,
-                     progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+def _display_name(f: sources.InputFile) -> str:
+    return f.name if f.name.startswith("s3://") else os.path.basename(f.name)
+
+
+def _copy_file_import(*, files: list[sources.InputFile], fmt: str | None, attribution: importers.Attribution,
+                      progress, total_kb: int | None, source: str | None) -> ImportResult:
+    """The PostgreSQL path of ``cost_file_import`` (inside its transaction and a savepoint)."""
+    _stage_create()
+    copy_import.create_tables()
+    result = copy_import.CopyResult()
+    done_kb = 0
+    for f in files:
+        base_kb = done_kb
+        read = {"bytes": 0}
+
+        def report(nbytes: int, lines: int, base_kb=base_kb, read=read) -> None:
+            read["bytes"] = nbytes
+            if progress:
+                progress(base_kb + nbytes // 1024, total_kb, result.rows + lines)
+
+        copy_import.import_file(raw=f.open(), name=_display_name(f), fmt=fmt, attribution=attribution, into=result,
+                                progress=report)
+        done_kb = base_kb + read["bytes"] // 1024
+        if progress:
+            progress(done_kb, total_kb, result.rows)
+    if result.rows == 0:
+        raise ValidationError({"file": "The file has a header but no rows: nothing to import."})
+    entry_source = source or (CostSource.FOCUS if result.formats == {importers.FOCUS} else CostSource.CUR)
+    months = _period_months(result.periods)
+    deleted = _delete_periods(result.periods)
+    written = _stage_insert(entry_source)
+    copy_import.finish(source=entry_source)
+    _rollup_after_import(result.periods, months)
+    return ImportResult(
+        rows=result.rows, entries=written, deleted=deleted, formats=sorted(result.formats),
+        periods=sorted((p, b, d.isoformat()) for p, b, d in result.periods), files=[f.name for f in files],
+    )
+
+
+def _delete_periods(periods) -> int:
+    """Delete the facts, tag entries and top resources of these (provider, billing account,
+    billing period) scopes; returns the number of daily facts deleted."""
     deleted = 0
-    months = _period_months(parsed.periods)
-    for provider, billing_account, period in sorted(parsed.periods):
+    for provider, billing_account, period in sorted(periods):
         n, _ = CostEntry.objects.filter(provider=provider, billing_account_id=billing_account,
                                         billing_period=period).delete()
         deleted += n
         CostTagEntry.objects.filter(provider=provider, billing_account_id=billing_account,
                                     billing_period=period).delete()
         TopResource.objects.filter(provider=provider, billing_account_id=billing_account, month=period).delete()
+    return deleted
+
+
+def _replace_periods(parsed: importers.ParsedFile, source: str, *, staged: bool = False,
+                     progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+    months = _period_months(parsed.periods)
+    deleted = _delete_periods(parsed.periods)
     CostTagEntry.objects.bulk_create([
         CostTagEntry(date=day, billing_period=period, provider=provider, billing_account_id=billing_account,
                      sub_account_id=sub_account, tag_key=tag_key, tag_value=tag_value, currency=currency,
@@ -318,7 +380,7 @@ def _stage_insert(source: str) -> int:
         cursor.execute(
             f"INSERT INTO {CostEntry._meta.db_table} ({key}, sub_account_name, account_id, service_category, cost, "  # nosec B608
             f"amortized_cost, source, created_at) "
-            f"SELECT {key}, max(sub_account_name), max(account_id), max(service_category), sum(cost), "
+            f"SELECT {key}, max(sub_account_name COLLATE \"C\"), max(account_id), max(service_category COLLATE \"C\"), sum(cost), "
             f"sum(amortized_cost), %s, now() FROM {STAGE_TABLE} GROUP BY {key}",
             [source],
         )
