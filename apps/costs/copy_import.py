@@ -166,7 +166,6 @@ def import_file(
             cur.execute(f"INSERT INTO {ROWS} {select}")  # nosec B608 - column names are c0..cN, values bound by COPY
         except DatabaseError as exc:  # e.g. a number out of PostgreSQL's range
             raise Fallback(f"typed insert failed: {exc}") from exc
-        cur.execute(f"ANALYZE {ROWS}")
         cur.execute(f"SELECT count(*), min(rownum) FILTER (WHERE bad) FROM {ROWS}")
         rows, first_bad = cur.fetchone()
     json_bad = _resolve_tags(fmt, attribution, tag_columns, before=first_bad)
@@ -217,26 +216,25 @@ def _typed_select(fmt: str, index: dict[str, int], tag_columns: list[tuple[str, 
     def is_date(v: str) -> str:
         if v == "''":
             return "false"
-        return (f"(CASE WHEN left({v}, 10) ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$' THEN "
-                f"(CASE WHEN substr({v}, 1, 4)::int >= 1 AND substr({v}, 6, 2)::int BETWEEN 1 AND 12 "
-                f"AND substr({v}, 9, 2)::int BETWEEN 1 AND 31 THEN extract(month FROM make_date(substr({v}, 1, 4)::int, "
-                f"substr({v}, 6, 2)::int, 1) + (substr({v}, 9, 2)::int - 1)) = substr({v}, 6, 2)::int ELSE false END) "
-                f"ELSE false END)")
+        # Cheap text tests first; the calendar is only consulted for days 29-31.
+        return (f"(left({v}, 10) ~ '^[0-9]{{4}}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$' AND left({v}, 4) <> '0000' "
+                f"AND (substr({v}, 9, 2) <= '28' OR extract(month FROM make_date(substr({v}, 1, 4)::int, "
+                f"substr({v}, 6, 2)::int, 1) + (substr({v}, 9, 2)::int - 1)) = substr({v}, 6, 2)::int))")
 
-    def to_date(v: str) -> str:
+    def to_date(v: str) -> str:  # only where the row's checks passed
         if v == "''":
             return "NULL::date"
-        return f"(CASE WHEN {is_date(v)} THEN left({v}, 10)::date END)"
+        return f"left({v}, 10)::date"
 
     def is_num(v: str) -> str:
         if v == "''":
             return "true"
         return f"({v} = '' OR {v} ~ {NUMBER_RE})"
 
-    def to_num(v: str) -> str:
+    def to_num(v: str) -> str:  # only where the row's checks passed
         if v == "''":
             return "0::numeric"
-        return f"(CASE WHEN {v} = '' THEN 0 WHEN {v} ~ {NUMBER_RE} THEN {v}::numeric END)"
+        return f"(CASE WHEN {v} = '' THEN 0 ELSE {v}::numeric END)"
 
     def either(a: str, b: str) -> str:
         return f"(CASE WHEN {a} <> '' THEN {a} ELSE {b} END)"
@@ -297,7 +295,8 @@ def _typed_select(fmt: str, index: dict[str, int], tag_columns: list[tuple[str, 
         "(rownum, bad, day, period, provider, billing, sub, attr_sub, sub_name, service, category, region, currency, "
         "cost, amortized, tags, resource, res_name) "
         f"SELECT rownum, NOT ok, CASE WHEN ok THEN {day_expr} END, "
-        f"CASE WHEN ok THEN coalesce({period_expr}, date_trunc('month', {day_expr})::date) END, "
+        f"CASE WHEN ok THEN (CASE WHEN {period_raw} = '' THEN date_trunc('month', {day_expr})::date "
+        f"ELSE {period_expr} END) END, "
         + ", ".join(f"{out[k]}" for k in ("provider", "billing", "sub", "attr_sub", "sub_name", "service", "category",
                                            "region", "currency"))
         + f", CASE WHEN ok THEN {out['cost']} END, CASE WHEN ok THEN {out['amortized']} END, {out['tags']}, "

@@ -22,6 +22,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from apps.core.access import Actor, get_visible_or_404
 from apps.core.roles import Role
@@ -31,6 +32,7 @@ from apps.costs.models import (
     BudgetAlert,
     CostAnomaly,
     CostEntry,
+    CostMonthEntry,
     CostTagEntry,
     FxRate,
     SavingsOpportunity,
@@ -128,6 +130,13 @@ def cost_entry_list(
         qs = qs.filter(date__gte=start)
     if end:
         qs = qs.filter(date__lte=end)
+    return _filter_facts(qs, team=team, service=service, account=account, provider=provider).order_by(
+        "-date", "provider", "service", "pk")
+
+
+def _filter_facts(qs: QuerySet, *, team: str | None, service: str | None, account: str | None,
+                  provider: str | None) -> QuerySet:
+    """The explorer's filters, for daily facts and the monthly roll-up alike."""
     if team == "unallocated":
         qs = qs.filter(team__isnull=True)
     elif team:
@@ -138,7 +147,30 @@ def cost_entry_list(
         qs = qs.filter(Q(sub_account_id=account) | Q(billing_account_id=account))
     if provider:
         qs = qs.filter(provider=provider)
-    return qs.order_by("-date", "provider", "service", "pk")
+    return qs
+
+
+ROLLUP_MIN_DAYS = 62  # shorter ranges read the daily facts (at most two months of them)
+
+
+def _month_after(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def rollup_months(start: date, end: date, today: date) -> tuple[date, date] | None:
+    """The whole, closed months inside [start, end] that a monthly aggregate reads from the
+    roll-up: [first, last_end]; None when the range is short or holds no closed month. The
+    current month is always read from the daily facts (its days are still being restated)."""
+    if (end - start).days + 1 < ROLLUP_MIN_DAYS:
+        return None
+    first = start if start.day == 1 else _month_after(start)
+    limit = min(end, today.replace(day=1) - timedelta(days=1))
+    last_end = _month_after(limit) - timedelta(days=1)
+    if last_end != limit:  # limit is not a month's last day: stop at the month before
+        last_end = limit.replace(day=1) - timedelta(days=1)
+    if last_end < first:
+        return None
+    return first, last_end
 
 
 GROUP_FIELDS = {
@@ -194,15 +226,24 @@ def cost_aggregate(
     if group_by not in GROUP_FIELDS:
         raise ValueError(group_by)
     fx = fx or FxTable()
-    qs = cost_entry_list(actor=actor, start=start, end=end, team=team, service=service, account=account,
-                         provider=provider).order_by()
-    if granularity == "monthly":
-        qs = qs.annotate(period=TruncMonth("date"))
+    filters = {"team": team, "service": service, "account": account, "provider": provider}
+    months = rollup_months(start, end, timezone.localdate()) if granularity == "monthly" else None
+    if months is None:
+        rows = _grouped(cost_entry_list(actor=actor, start=start, end=end, **filters).order_by(), group_by,
+                        granularity)
     else:
-        qs = qs.annotate(period=F("date"))
-    rows = qs.values("period", "currency", *GROUP_FIELDS[group_by]).annotate(
-        cost=Sum("cost"), amortized=Sum("amortized_cost")
-    )
+        # Whole closed months from the monthly roll-up, the partial edges from the daily facts.
+        first, last_end = months
+        rows = []
+        if can_view_costs(actor):
+            rollup = _filter_facts(_scope(CostMonthEntry.objects.filter(month__gte=first, month__lte=last_end),
+                                          actor), **filters).order_by().annotate(period=F("month"))
+            rows.extend(rollup.values("period", "currency", *GROUP_FIELDS[group_by]).annotate(
+                cost=Sum("cost"), amortized=Sum("amortized_cost")))
+        for edge_start, edge_end in ((start, first - timedelta(days=1)), (last_end + timedelta(days=1), end)):
+            if edge_start <= edge_end:
+                rows.extend(_grouped(cost_entry_list(actor=actor, start=edge_start, end=edge_end, **filters)
+                                     .order_by(), group_by, granularity))
     result = Aggregate(currency=fx.reporting, group_by=group_by, granularity=granularity, start=start, end=end)
     groups: dict[str, dict] = {}
     periods: set[date] = set()
@@ -241,6 +282,12 @@ def cost_aggregate(
     result.amortized_total = result.amortized_total.quantize(CENT)
     result.unconverted = sorted(unconverted)
     return result
+
+
+def _grouped(qs: QuerySet, group_by: str, granularity: str):
+    qs = qs.annotate(period=TruncMonth("date") if granularity == "monthly" else F("date"))
+    return qs.values("period", "currency", *GROUP_FIELDS[group_by]).annotate(
+        cost=Sum("cost"), amortized=Sum("amortized_cost"))
 
 
 def cost_filter_options(*, actor: Actor, start: date | None = None, end: date | None = None) -> dict:

@@ -173,6 +173,11 @@ def test_pagination_backfill_then_incremental_window():
     assert {(e.date.isoformat(), e.cost) for e in CostEntry.objects.filter(service="Amazon EC2")} == {
         ("2025-03-17", Decimal("10.25")), ("2025-03-18", Decimal("12"))}
     assert CostEntry.objects.filter(source=CostSource.CE).count() == 3
+    # The monthly roll-up follows the restated window in the same transaction.
+    from apps.costs.models import CostMonthEntry
+
+    assert sorted(CostMonthEntry.objects.values_list("month", "service", "team_id", "cost")) == [
+        (date(2025, 3, 1), "Amazon EC2", team.pk, Decimal("22.25")), (date(2025, 3, 1), "Amazon S3", other.pk, Decimal("1"))]
 
 
 def test_limit_exceeded_is_retried_with_backoff_and_counted():
