@@ -292,6 +292,26 @@ class Budget(TimeStampedModel):
         return reverse("costs:budget-detail", args=[self.pk])
 
 
+class CostForecast(models.Model):
+    """Cost Explorer's forecast (GetCostForecast) of a budget's scope for the rest of its
+    period, from ``as_of`` to the period's end; refreshed by the daily job. The budget's
+    period-end forecast is the spend before ``as_of`` plus this, while it is fresh."""
+
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="forecasts")
+    period_start = models.DateField()
+    as_of = models.DateField(help_text="First day the forecast covers (the day it was read).")
+    amount = money_field(help_text="Forecast cost from as_of to the end of the period.")
+    currency = currency_field()
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-period_start"]
+        constraints = [models.UniqueConstraint(fields=["budget", "period_start"], name="costforecast_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.budget}: {self.amount} {self.currency} from {self.as_of}"
+
+
 class BudgetAlert(models.Model):
     """Sent once per budget, period and threshold (the unique constraint is the guard)."""
 

@@ -22,7 +22,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
-from django.utils import timezone
 
 from apps.core.access import Actor, get_visible_or_404
 from apps.core.roles import Role
@@ -36,6 +35,7 @@ from apps.costs.models import (
     CostTagEntry,
     FxRate,
     SavingsOpportunity,
+    TagRule,
     ToolSubscription,
     TopResource,
 )
@@ -157,17 +157,17 @@ def _month_after(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def rollup_months(start: date, end: date, today: date) -> tuple[date, date] | None:
-    """The whole, closed months inside [start, end] that a monthly aggregate reads from the
-    roll-up: [first, last_end]; None when the range is short or holds no closed month. The
-    current month is always read from the daily facts (its days are still being restated)."""
+def rollup_months(start: date, end: date, *, has_later_facts=None) -> tuple[date, date] | None:
+    """The whole months inside [start, end] that a monthly aggregate reads from the roll-up:
+    (first day, last day), or None when the range is short or holds no whole month. The month
+    of ``end`` counts as whole when no fact is dated after ``end`` in it (``has_later_facts(end,
+    month_end)`` answers that; the usual "up to today")."""
     if (end - start).days + 1 < ROLLUP_MIN_DAYS:
         return None
     first = start if start.day == 1 else _month_after(start)
-    limit = min(end, today.replace(day=1) - timedelta(days=1))
-    last_end = _month_after(limit) - timedelta(days=1)
-    if last_end != limit:  # limit is not a month's last day: stop at the month before
-        last_end = limit.replace(day=1) - timedelta(days=1)
+    last_end = _month_after(end) - timedelta(days=1)
+    if last_end != end and (has_later_facts is None or has_later_facts(end + timedelta(days=1), last_end)):
+        last_end = end.replace(day=1) - timedelta(days=1)
     if last_end < first:
         return None
     return first, last_end
@@ -227,12 +227,15 @@ def cost_aggregate(
         raise ValueError(group_by)
     fx = fx or FxTable()
     filters = {"team": team, "service": service, "account": account, "provider": provider}
-    months = rollup_months(start, end, timezone.localdate()) if granularity == "monthly" else None
+    months = None
+    if granularity == "monthly":
+        months = rollup_months(start, end, has_later_facts=lambda a, b: CostEntry.objects.filter(
+            date__gte=a, date__lte=b).exists())
     if months is None:
         rows = _grouped(cost_entry_list(actor=actor, start=start, end=end, **filters).order_by(), group_by,
                         granularity)
     else:
-        # Whole closed months from the monthly roll-up, the partial edges from the daily facts.
+        # Whole months from the monthly roll-up, the partial edges from the daily facts.
         first, last_end = months
         rows = []
         if can_view_costs(actor):
@@ -291,8 +294,15 @@ def _grouped(qs: QuerySet, group_by: str, granularity: str):
 
 
 def cost_filter_options(*, actor: Actor, start: date | None = None, end: date | None = None) -> dict:
-    """Values for the explorer's filter drop-downs (distinct services and providers in the range)."""
-    qs = cost_entry_list(actor=actor, start=start, end=end).order_by()
+    """Values for the explorer's filter drop-downs: the services and providers of the months the
+    range touches (read from the monthly roll-up: a few thousand rows, not a range of daily facts)."""
+    qs = CostMonthEntry.objects.none()
+    if can_view_costs(actor):
+        qs = _scope(CostMonthEntry.objects.all(), actor).order_by()
+        if start:
+            qs = qs.filter(month__gte=start.replace(day=1))
+        if end:
+            qs = qs.filter(month__lte=end)
     return {
         "services": list(qs.values_list("service", flat=True).distinct().order_by("service")[:500]),
         "providers": list(qs.values_list("provider", flat=True).distinct().order_by("provider")),
@@ -342,6 +352,7 @@ class BudgetStatus:
     spent: Decimal
     forecast: Decimal
     currency: str
+    forecast_source: str = "run-rate"  # or "Cost Explorer"
 
     @property
     def percent(self) -> int:
@@ -382,34 +393,101 @@ def _budget_entries(budget: Budget) -> QuerySet[CostEntry]:
     return qs
 
 
-def budget_status(*, budget: Budget, today: date, fx: FxTable | None = None) -> BudgetStatus:
-    """Spent so far in the period containing ``today`` and the period-end forecast from the
-    run-rate of the days elapsed (costs of ``today`` are partial, so they count as spent but
+FORECAST_FRESH_DAYS = 2  # a Cost Explorer forecast older than this falls back to the run-rate
+
+
+def _scope_spend(budgets: list[Budget], start: date, end: date, today: date) -> dict[int, list[tuple]]:
+    """Per budget: (month, currency, cost, cost dated ``today``) rows of its scope in [start, end]
+    — one grouped query per kind of scope present, whatever the number of budgets."""
+    base = CostEntry.objects.filter(date__gte=start, date__lte=end).order_by().annotate(month=TruncMonth("date"))
+    sums = {"spent_": Sum("cost"), "today_": Sum("cost", filter=Q(date=today))}
+    out: dict[int, list[tuple]] = {b.pk: [] for b in budgets}
+    kinds = {b.scope for b in budgets}
+    if Budget.Scope.TOTAL in kinds:
+        rows = list(base.values("month", "currency").annotate(**sums))
+        for b in budgets:
+            if b.scope == Budget.Scope.TOTAL:
+                out[b.pk] = [(r["month"], r["currency"], r["spent_"], r["today_"]) for r in rows]
+    if Budget.Scope.TEAM in kinds:
+        team_ids = {b.team_id for b in budgets if b.scope == Budget.Scope.TEAM}
+        rows = list(base.filter(team_id__in=team_ids).values("team_id", "month", "currency").annotate(**sums))
+        for b in budgets:
+            if b.scope == Budget.Scope.TEAM:
+                out[b.pk] = [(r["month"], r["currency"], r["spent_"], r["today_"]) for r in rows
+                             if r["team_id"] == b.team_id]
+    if Budget.Scope.ACCOUNT in kinds:
+        accounts = [b.account for b in budgets if b.scope == Budget.Scope.ACCOUNT]
+        rows = list(base.filter(Q(account_id__in=[a.pk for a in accounts])
+                                | Q(sub_account_id__in=[a.account_id for a in accounts]))
+                    .values("account_id", "sub_account_id", "month", "currency").annotate(**sums))
+        for b in budgets:
+            if b.scope == Budget.Scope.ACCOUNT:
+                out[b.pk] = [(r["month"], r["currency"], r["spent_"], r["today_"]) for r in rows
+                             if r["account_id"] == b.account_id or r["sub_account_id"] == b.account.account_id]
+    if Budget.Scope.SERVICE in kinds:
+        names = {b.service for b in budgets if b.scope == Budget.Scope.SERVICE}
+        rows = list(base.filter(service__in=names).values("service", "month", "currency").annotate(**sums))
+        for b in budgets:
+            if b.scope == Budget.Scope.SERVICE:
+                out[b.pk] = [(r["month"], r["currency"], r["spent_"], r["today_"]) for r in rows
+                             if r["service"] == b.service]
+    return out
+
+
+def budget_statuses_for(budgets: list[Budget], *, today: date, fx: FxTable | None = None) -> list[BudgetStatus]:
+    """Spent so far in the period containing ``today`` and the period-end forecast, for many
+    budgets with a fixed number of queries. The forecast is Cost Explorer's (spend before
+    today + its forecast from today to the period end) when the daily job read a fresh one,
+    else the run-rate of the days elapsed (today's costs are partial: they count as spent, but
     the rate is taken over whole days before today)."""
+    from apps.costs.models import CostForecast
+
+    budgets = list(budgets)
+    if not budgets:
+        return []
     fx = fx or FxTable()
-    start, end = period_bounds(today, budget.period)
-    rows = (
-        _budget_entries(budget).filter(date__gte=start, date__lte=end).order_by()
-        .values("currency").annotate(cost=Sum("cost"))
-    )
-    spent_reporting = Decimal("0")
-    for row in rows:
-        converted = fx.to_reporting(row["cost"] or Decimal("0"), row["currency"], start)
-        if converted is not None:
-            spent_reporting += converted
-    spent = fx.from_reporting(spent_reporting, budget.currency, start)
-    if spent is None:  # no rate for the budget's currency: compare in the reporting currency
-        spent = spent_reporting
-    days_total = (end - start).days + 1
-    elapsed = min(max((today - start).days, 1), days_total)
-    forecast = spent if today > end else spent * days_total / elapsed
-    return BudgetStatus(budget=budget, period_start=start, period_end=end, spent=spent.quantize(CENT),
-                        forecast=forecast.quantize(CENT), currency=budget.currency)
+    bounds = {b.pk: period_bounds(today, b.period) for b in budgets}
+    spend = _scope_spend(budgets, min(s for s, _ in bounds.values()), max(e for _, e in bounds.values()), today)
+    forecasts = {(f.budget_id, f.period_start): f for f in CostForecast.objects.filter(
+        budget__in=budgets, as_of__gte=today - timedelta(days=FORECAST_FRESH_DAYS - 1), as_of__lte=today)}
+    out = []
+    for budget in budgets:
+        start, end = bounds[budget.pk]
+        spent_reporting = today_reporting = Decimal("0")
+        for month, currency, cost, today_cost in spend[budget.pk]:
+            month = month.date() if hasattr(month, "date") else month
+            if not (start <= month <= end):
+                continue
+            converted = fx.to_reporting(cost or Decimal("0"), currency, start)
+            if converted is not None:
+                spent_reporting += converted
+                today_reporting += fx.to_reporting(today_cost or Decimal("0"), currency, start)
+        spent = fx.from_reporting(spent_reporting, budget.currency, start)
+        if spent is None:  # no rate for the budget's currency: compare in the reporting currency
+            spent = spent_reporting
+        days_total = (end - start).days + 1
+        elapsed = min(max((today - start).days, 1), days_total)
+        forecast = spent if today > end else spent * days_total / elapsed
+        source = "run-rate"
+        ce = forecasts.get((budget.pk, start))
+        remaining = fx.to_reporting(ce.amount, ce.currency, start) if ce and today <= end else None
+        if remaining is not None:
+            before_today = spent_reporting - today_reporting
+            ce_total = fx.from_reporting(before_today + remaining, budget.currency, start)
+            if ce_total is None:
+                ce_total = before_today + remaining
+            forecast, source = max(ce_total, spent), "Cost Explorer"
+        out.append(BudgetStatus(budget=budget, period_start=start, period_end=end, spent=spent.quantize(CENT),
+                                forecast=forecast.quantize(CENT), currency=budget.currency, forecast_source=source))
+    return out
+
+
+def budget_status(*, budget: Budget, today: date, fx: FxTable | None = None) -> BudgetStatus:
+    return budget_statuses_for([budget], today=today, fx=fx)[0]
 
 
 def budget_statuses(*, actor: Actor, today: date) -> list[BudgetStatus]:
-    fx = FxTable()
-    return [budget_status(budget=b, today=today, fx=fx) for b in budget_list(actor=actor)]
+    return budget_statuses_for(budget_list(actor=actor), today=today)
 
 
 def budget_alert_list(*, actor: Actor, since: date | None = None) -> QuerySet[BudgetAlert]:
@@ -478,6 +556,27 @@ def opportunity_list(*, actor: Actor, status: str | None = None) -> QuerySet[Sav
 
 def opportunity_get(*, actor: Actor, pk: int) -> SavingsOpportunity:
     return get_visible_or_404(opportunity_list(actor=actor), pk=pk)
+
+
+def tag_rule_list(*, actor: Actor) -> QuerySet[TagRule]:
+    """Attribution rules: finance and the CTO only (they change them)."""
+    if not can_admin_costs(actor):
+        return TagRule.objects.none()
+    return TagRule.objects.select_related("team").order_by("tag_key", "tag_value", "pk")
+
+
+def tag_rule_get(*, actor: Actor, pk: int) -> TagRule:
+    return get_visible_or_404(tag_rule_list(actor=actor), pk=pk)
+
+
+def fx_rate_list(*, actor: Actor) -> QuerySet[FxRate]:
+    if not can_admin_costs(actor):
+        return FxRate.objects.none()
+    return FxRate.objects.order_by("currency", "-valid_from", "pk")
+
+
+def fx_rate_get(*, actor: Actor, pk: int) -> FxRate:
+    return get_visible_or_404(fx_rate_list(actor=actor), pk=pk)
 
 
 def account_list(*, actor: Actor) -> QuerySet[AwsAccount]:

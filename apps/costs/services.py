@@ -32,10 +32,12 @@ from apps.costs.models import (
     BudgetAlert,
     CostAnomaly,
     CostEntry,
+    CostForecast,
     CostMonthEntry,
     CostSource,
     CostTagEntry,
     CostUpload,
+    FxRate,
     SavingsOpportunity,
     TagRule,
     ToolSubscription,
@@ -543,6 +545,53 @@ def _replace_ce_window(*, account: AwsAccount, payer: AwsAccount | None, start: 
     return len(entries)
 
 
+def _forecast_filter(budget: Budget) -> dict | None:
+    if budget.scope == Budget.Scope.TEAM:
+        return {"Tags": {"Key": sources.TEAM_TAG_KEY, "Values": [budget.team.slug]}}
+    if budget.scope == Budget.Scope.ACCOUNT:
+        return {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [budget.account.account_id]}}
+    if budget.scope == Budget.Scope.SERVICE:
+        return {"Dimensions": {"Key": "SERVICE", "Values": [budget.service]}}
+    return None
+
+
+def budget_forecasts_sync(
+    *, actor: Actor, today: date | None = None, client_factory: Callable[[AwsAccount], object] = sources.ce_client_for,
+    sleep: Callable[[float], None] = time.sleep, run: SyncRun | None = None,
+) -> list[CostForecast]:
+    """Cost Explorer's forecast (GetCostForecast, read in the payer account) for the rest of
+    each active budget's period, one request per budget ($0.01 each), upserted per budget and
+    period. A budget Cost Explorer cannot forecast (too little history) keeps the run-rate.
+    Team budgets are forecast through the ``team`` cost-allocation tag."""
+    from apps.core import services as core_services
+
+    _require_admin(actor)
+    today = today or timezone.now().date()
+    payer = AwsAccount.objects.filter(is_payer=True, enabled=True).first()
+    if payer is None:
+        return []
+    client = client_factory(payer)
+    calls = sources.AwsCallCount()
+    saved: list[CostForecast] = []
+    try:
+        for budget in Budget.objects.filter(is_active=True).select_related("team", "account").order_by("pk"):
+            start, end = selectors.period_bounds(today, budget.period)
+            result = sources.cost_forecast(client, start=today, end=end + timedelta(days=1),
+                                           filter_=_forecast_filter(budget), calls=calls, sleep=sleep)
+            if result is None:
+                CostForecast.objects.filter(budget=budget, period_start=start).delete()
+                continue
+            amount, currency = result
+            forecast, _ = CostForecast.objects.update_or_create(
+                budget=budget, period_start=start,
+                defaults={"as_of": today, "amount": amount, "currency": currency, "fetched_at": timezone.now()})
+            saved.append(forecast)
+    finally:
+        if run is not None:
+            core_services.syncrun_progress(run=run, aws_calls=calls.count)
+    return saved
+
+
 def rightsizing_sync(
     *, actor: Actor, client_factory: Callable[[AwsAccount], object] = sources.ce_client_for,
     sleep: Callable[[float], None] = time.sleep, run: SyncRun | None = None,
@@ -654,8 +703,9 @@ def budget_alerts_check(*, today: date | None = None, notify: bool = True) -> li
     today = today or timezone.now().date()
     fx = selectors.FxTable()
     created: list[BudgetAlert] = []
-    for budget in Budget.objects.filter(is_active=True).select_related("team", "account"):
-        status = selectors.budget_status(budget=budget, today=today, fx=fx)
+    budgets = Budget.objects.filter(is_active=True).select_related("team", "account")
+    for status in selectors.budget_statuses_for(budgets, today=today, fx=fx):
+        budget = status.budget
         due: list[int] = [t for t in budget.thresholds if status.spent * 100 >= budget.amount * t]
         if budget.alert_on_forecast and status.forecast_over:
             due.append(BudgetAlert.FORECAST)
@@ -896,6 +946,87 @@ def savings_opportunity_update(*, actor: Actor, opportunity: SavingsOpportunity,
             raise ValidationError({name: "Unknown field."})
         setattr(opportunity, name, value)
     return _save_opportunity(opportunity)
+
+
+# -- Tag rules and FX rates (finance and the CTO, in the portal) -----------------------------------------
+def _save_tag_rule(rule: TagRule) -> TagRule:
+    rule.tag_key, rule.tag_value = rule.tag_key.strip(), rule.tag_value.strip()
+    errors = {}
+    if not rule.tag_key:
+        errors["tag_key"] = "A tag key is required."
+    if not rule.tag_value:
+        errors["tag_value"] = "A tag value is required."
+    if rule.team_id is None:
+        errors["team"] = "Choose the team the tagged costs belong to."
+    if not errors and TagRule.objects.filter(tag_key__iexact=rule.tag_key, tag_value__iexact=rule.tag_value).exclude(
+            pk=rule.pk).exists():
+        errors["tag_value"] = f"{rule.tag_key}={rule.tag_value} already has a rule."
+    if errors:
+        raise ValidationError(errors)
+    rule.full_clean(validate_unique=False, validate_constraints=False)
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def tag_rule_create(*, actor: Actor, tag_key: str, tag_value: str, team: Team | None) -> TagRule:
+    """A new attribution rule; it applies to imports and syncs from now on (facts already
+    imported keep their team until their period is imported again)."""
+    _require_admin(actor)
+    return _save_tag_rule(TagRule(tag_key=tag_key or "", tag_value=tag_value or "", team=team))
+
+
+@transaction.atomic
+def tag_rule_update(*, actor: Actor, rule: TagRule, tag_key: str, tag_value: str, team: Team | None) -> TagRule:
+    _require_admin(actor)
+    rule.tag_key, rule.tag_value, rule.team = tag_key or "", tag_value or "", team
+    return _save_tag_rule(rule)
+
+
+@transaction.atomic
+def tag_rule_delete(*, actor: Actor, rule: TagRule) -> None:
+    _require_admin(actor)
+    rule.delete()
+
+
+def _save_fx_rate(rate: FxRate) -> FxRate:
+    rate.currency = (rate.currency or "").strip().upper()
+    errors = {}
+    if not importers.CURRENCY_RE.match(rate.currency):
+        errors["currency"] = "A currency is an ISO 4217 code such as EUR."
+    elif rate.currency == settings.REPORTING_CURRENCY:
+        errors["currency"] = f"{rate.currency} is the reporting currency: its rate is always 1."
+    if rate.rate is None or rate.rate <= 0:
+        errors["rate"] = "A rate is more than zero."
+    if rate.valid_from is None:
+        errors["valid_from"] = "The day the rate applies from is required."
+    if not errors and FxRate.objects.filter(currency=rate.currency, valid_from=rate.valid_from).exclude(
+            pk=rate.pk).exists():
+        errors["valid_from"] = f"{rate.currency} already has a rate from {rate.valid_from}."
+    if errors:
+        raise ValidationError(errors)
+    rate.full_clean(validate_unique=False, validate_constraints=False)
+    rate.save()
+    return rate
+
+
+@transaction.atomic
+def fx_rate_create(*, actor: Actor, currency: str, valid_from: date, rate: Decimal) -> FxRate:
+    _require_admin(actor)
+    return _save_fx_rate(FxRate(currency=currency, valid_from=valid_from, rate=rate))
+
+
+@transaction.atomic
+def fx_rate_update(*, actor: Actor, fx_rate: FxRate, currency: str, valid_from: date, rate: Decimal) -> FxRate:
+    _require_admin(actor)
+    fx_rate.currency, fx_rate.valid_from, fx_rate.rate = currency, valid_from, rate
+    return _save_fx_rate(fx_rate)
+
+
+@transaction.atomic
+def fx_rate_delete(*, actor: Actor, fx_rate: FxRate) -> None:
+    _require_admin(actor)
+    fx_rate.delete()
 
 
 # -- Schedules -----------------------------------------------------------------------------------------------

@@ -164,6 +164,28 @@ def cost_by_tag_key(
             return
 
 
+def cost_forecast(
+    client, *, start: date, end: date, filter_: dict | None, calls: AwsCallCount,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[Decimal, str] | None:
+    """GetCostForecast of unblended cost over [start, end) (Start is today or later): the total
+    and its currency, or None when Cost Explorer has too little history to forecast."""
+    params: dict[str, Any] = {"TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
+                              "Metric": "UNBLENDED_COST", "Granularity": "MONTHLY"}
+    if filter_:
+        params["Filter"] = filter_
+    try:
+        page = call_with_retry(client.get_cost_forecast, calls=calls, sleep=sleep, **params)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "DataUnavailableException":
+            return None
+        raise
+    total = page.get("Total") or {}
+    if "Amount" not in total:
+        return None
+    return Decimal(total["Amount"]), total.get("Unit", "USD")
+
+
 # -- S3 ---------------------------------------------------------------------------------------------
 @dataclass
 class InputFile:

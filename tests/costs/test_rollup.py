@@ -58,7 +58,7 @@ def test_long_monthly_ranges_read_the_rollup_with_the_same_answer(world, tmp_pat
     start = (today.replace(day=1) - timedelta(days=150)).replace(day=1) + timedelta(days=9)
     import_path(_months_file(tmp_path, start - timedelta(days=9), 170))
     actor = get_actor(world.users[role])
-    assert selectors.rollup_months(start, today, today) is not None
+    assert selectors.rollup_months(start, today) is not None
 
     fast = selectors.cost_aggregate(actor=actor, start=start, end=today, group_by=group_by, granularity="monthly")
     monkeypatch.setattr(selectors, "ROLLUP_MIN_DAYS", 10_000)  # the daily facts only
@@ -70,9 +70,13 @@ def test_long_monthly_ranges_read_the_rollup_with_the_same_answer(world, tmp_pat
 
 
 def test_rollup_months():
-    today = date(2026, 11, 30)
-    assert selectors.rollup_months(date(2026, 10, 1), today, today) is None  # short range
-    assert selectors.rollup_months(date(2024, 1, 15), today, today) == (date(2024, 2, 1), date(2026, 10, 31))
-    assert selectors.rollup_months(date(2024, 1, 1), date(2024, 6, 30), today) == (date(2024, 1, 1), date(2024, 6, 30))
-    assert selectors.rollup_months(date(2024, 1, 1), date(2024, 6, 29), today) == (date(2024, 1, 1), date(2024, 5, 31))
-    assert selectors.rollup_months(date(2026, 8, 2), today, today) == (date(2026, 9, 1), date(2026, 10, 31))
+    no_later = lambda a, b: False  # noqa: E731
+    later = lambda a, b: True  # noqa: E731
+    assert selectors.rollup_months(date(2026, 10, 1), date(2026, 11, 20)) is None  # short range
+    assert selectors.rollup_months(date(2024, 1, 15), date(2026, 11, 20), has_later_facts=later) == (
+        date(2024, 2, 1), date(2026, 10, 31))
+    assert selectors.rollup_months(date(2024, 1, 15), date(2026, 11, 20), has_later_facts=no_later) == (
+        date(2024, 2, 1), date(2026, 11, 30))
+    assert selectors.rollup_months(date(2024, 1, 1), date(2024, 6, 30)) == (date(2024, 1, 1), date(2024, 6, 30))
+    assert selectors.rollup_months(date(2024, 1, 1), date(2024, 6, 29), has_later_facts=later) == (
+        date(2024, 1, 1), date(2024, 5, 31))
