@@ -118,9 +118,7 @@ def bench_import(rows: int) -> None:
         cur.execute("DROP TABLE bench_focus_staging")
     print(f"COPY         : {copied:,} rows in {copy_elapsed:.1f}s = {copied / copy_elapsed:,.0f} rows/s")
     print(f"import / COPY: {(n / elapsed) / (copied / copy_elapsed):.2f} (goal: >= 0.5)")
-    from apps.costs.models import CostEntry
-
-    from apps.costs.models import CostMonthEntry, CostTagEntry, TopResource
+    from apps.costs.models import CostEntry, CostMonthEntry, CostTagEntry, TopResource
 
     for model in (CostEntry, CostMonthEntry, CostTagEntry, TopResource):
         model.objects.all().delete()

@@ -235,18 +235,36 @@ def cost_aggregate(
         rows = _grouped(cost_entry_list(actor=actor, start=start, end=end, **filters).order_by(), group_by,
                         granularity)
     else:
-        # Whole months from the monthly roll-up, the partial edges from the daily facts.
+        # Whole months from the monthly roll-up, the partial edges from the daily facts: either
+        # the edge's own days, or (when fewer) its month from the roll-up minus the other days.
         first, last_end = months
         rows = []
+        plus: list[tuple[date, date]] = []
+        minus: list[tuple[date, date]] = []
+        if start < first:
+            month_start = start.replace(day=1)
+            if (start - month_start).days < (first - start).days:
+                first, minus = month_start, [*minus, (month_start, start - timedelta(days=1))]
+            else:
+                plus.append((start, first - timedelta(days=1)))
+        if end > last_end:
+            month_end = _month_after(end) - timedelta(days=1)
+            if (month_end - end).days < (end - last_end).days:
+                last_end, minus = month_end, [*minus, (end + timedelta(days=1), month_end)]
+            else:
+                plus.append((last_end + timedelta(days=1), end))
         if can_view_costs(actor):
             rollup = _filter_facts(_scope(CostMonthEntry.objects.filter(month__gte=first, month__lte=last_end),
                                           actor), **filters).order_by().annotate(period=F("month"))
             rows.extend(rollup.values("period", "currency", *GROUP_FIELDS[group_by]).annotate(
                 cost=Sum("cost"), amortized=Sum("amortized_cost")))
-        for edge_start, edge_end in ((start, first - timedelta(days=1)), (last_end + timedelta(days=1), end)):
-            if edge_start <= edge_end:
-                rows.extend(_grouped(cost_entry_list(actor=actor, start=edge_start, end=edge_end, **filters)
-                                     .order_by(), group_by, granularity))
+        for edge_start, edge_end in plus:
+            rows.extend(_grouped(cost_entry_list(actor=actor, start=edge_start, end=edge_end, **filters).order_by(),
+                                 group_by, granularity))
+        for edge_start, edge_end in minus:
+            rows.extend({**row, "cost": -(row["cost"] or 0), "amortized": -(row["amortized"] or 0)}
+                        for row in _grouped(cost_entry_list(actor=actor, start=edge_start, end=edge_end, **filters)
+                                            .order_by(), group_by, granularity))
     result = Aggregate(currency=fx.reporting, group_by=group_by, granularity=granularity, start=start, end=end)
     groups: dict[str, dict] = {}
     periods: set[date] = set()
@@ -266,7 +284,14 @@ def cost_aggregate(
         group["total"] += cost
         result.total += cost
         result.amortized_total += amortized
-        periods.add(period)
+    if granularity == "monthly":
+        # A month that nets to exactly zero for a group is not shown (whichever way it was read).
+        for key in list(groups):
+            groups[key]["values"] = {p: v for p, v in groups[key]["values"].items() if v != 0}
+            if not groups[key]["values"]:
+                del groups[key]
+    for group in groups.values():
+        periods.update(group["values"])
     ordered = sorted(groups.values(), key=lambda g: (-g["total"], g["label"]))
     if top and len(ordered) > top:
         rest = ordered[top:]
