@@ -58,6 +58,8 @@ class CopyResult:
     rows: int = 0
     formats: set[str] = field(default_factory=set)
     periods: set[tuple[str, str, date]] = field(default_factory=set)
+    pending: bool = False  # the last file's typed rows wait in ROWS (one file: no staging pass)
+    staged: bool = False  # earlier files' partial sums are in the facts staging table
 
 
 def _driver_error() -> type[Exception]:
@@ -136,7 +138,6 @@ def import_file(
     """COPY one file, check it, and add its partial sums to the staging tables (see module doc).
     ``progress(compressed_bytes_read, lines_copied)``. Raises ValidationError for a bad file,
     Fallback when the streaming reader must decide."""
-    from apps.costs import services
 
     data, adapter = _open_binary(raw)
     try:
@@ -160,6 +161,9 @@ def import_file(
         data.close()
 
     select = _typed_select(fmt, index, tag_columns)
+    if into.pending:  # the previous file's facts move to the staging table first
+        _stage_rows()
+        into.pending, into.staged = False, True
     with connection.cursor() as cur:
         cur.execute(f"TRUNCATE {ROWS}")
         try:
@@ -177,14 +181,6 @@ def import_file(
         cur.execute(f"SELECT DISTINCT provider, billing, period FROM {ROWS}")
         into.periods.update((p, b, d) for p, b, d in cur.fetchall())
         cur.execute(
-            f"INSERT INTO {services.STAGE_TABLE} (date, billing_period, provider, billing_account_id, "
-            "sub_account_id, sub_account_name, account_id, service, service_category, region, team_id, cost, "
-            "amortized_cost, currency) "
-            "SELECT r.day, r.period, r.provider, r.billing, r.sub, max(r.sub_name COLLATE \"C\"), max(m.account_id), "
-            "r.service, max(r.category COLLATE \"C\"), r.region, m.team_id, sum(r.cost), sum(r.amortized), r.currency "
-            f"FROM {ROWS} r JOIN {MAP} m ON m.tags = r.tags AND m.attr_sub = r.attr_sub "
-            "GROUP BY r.day, r.period, r.provider, r.billing, r.sub, r.service, r.region, m.team_id, r.currency")
-        cur.execute(
             f"INSERT INTO {TAG_STAGE} SELECT r.day, r.period, r.provider, r.billing, r.sub, p.tag_key, p.tag_value, "
             f"r.currency, sum(r.cost), sum(r.amortized) FROM {ROWS} r JOIN {PAIRS} p ON p.tags = r.tags "
             "GROUP BY r.day, r.period, r.provider, r.billing, r.sub, p.tag_key, p.tag_value, r.currency")
@@ -193,9 +189,54 @@ def import_file(
             "max(r.service COLLATE \"C\"), max(r.sub COLLATE \"C\"), max(m.team_id), max(r.res_name COLLATE \"C\") "
             f"FROM {ROWS} r JOIN {MAP} m ON m.tags = r.tags AND m.attr_sub = r.attr_sub WHERE r.resource <> '' "
             "GROUP BY r.period, r.provider, r.billing, r.resource, r.currency")
-        cur.execute(f"TRUNCATE {ROWS}")
         cur.execute(f"DROP TABLE {RAW}")
     into.rows += rows
+    into.pending = True
+
+
+FACT_SELECT = (
+    "SELECT r.day AS date, r.period AS billing_period, r.provider, r.billing AS billing_account_id, "
+    "r.sub AS sub_account_id, max(r.sub_name COLLATE \"C\") AS sub_account_name, max(m.account_id) AS account_id, "
+    "r.service, max(r.category COLLATE \"C\") AS service_category, r.region, m.team_id, sum(r.cost) AS cost, "
+    "sum(r.amortized) AS amortized_cost, r.currency "
+    f"FROM {ROWS} r JOIN {MAP} m ON m.tags = r.tags AND m.attr_sub = r.attr_sub "
+    "GROUP BY r.day, r.period, r.provider, r.billing, r.sub, r.service, r.region, m.team_id, r.currency"
+)
+FACT_COLUMNS = ("date, billing_period, provider, billing_account_id, sub_account_id, sub_account_name, account_id, "
+                "service, service_category, region, team_id, cost, amortized_cost, currency")
+
+
+def _stage_rows() -> None:
+    """Partial sums of the typed rows of one file into the facts staging table (several files)."""
+    from apps.costs import services
+
+    with connection.cursor() as cur:
+        cur.execute(f"INSERT INTO {services.STAGE_TABLE} ({FACT_COLUMNS}) {FACT_SELECT}")  # nosec B608
+        cur.execute(f"TRUNCATE {ROWS}")
+
+
+def write_facts(into: CopyResult, *, source: str) -> int:
+    """Insert the daily facts: straight from the typed rows when there was one file, else
+    through the staging table (which sums the files' partial sums). Returns the rows written."""
+    from apps.costs import services
+    from apps.costs.models import CostEntry
+
+    if into.staged:
+        if into.pending:
+            _stage_rows()
+            into.pending = False
+        return services._stage_insert(source)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {CostEntry._meta.db_table} ({FACT_COLUMNS}, source, created_at) "  # nosec B608
+            f"SELECT *, %s, now() FROM ({FACT_SELECT}) facts "
+            # In natural-key order: the unique index fills page by page instead of at random.
+            "ORDER BY date, provider, billing_account_id, sub_account_id, service, region, coalesce(team_id, 0), "
+            "currency", [source])
+        written = cur.rowcount
+        cur.execute(f"DROP TABLE IF EXISTS {services.STAGE_TABLE}")
+    into.pending = False
+    return written
 
 
 def _typed_select(fmt: str, index: dict[str, int], tag_columns: list[tuple[str, str]]) -> str:

@@ -72,11 +72,15 @@ class CostEntry(models.Model):
     billing_account_id = models.CharField(max_length=200)
     sub_account_id = models.CharField(max_length=200, blank=True)
     sub_account_name = models.CharField(max_length=200, blank=True)
-    account = models.ForeignKey(AwsAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="cost_entries")
+    # The FKs' own indexes are left out: (account, date) and (team, date) below serve them, and
+    # every index slows the import (which writes hundreds of thousands of facts at once).
+    account = models.ForeignKey(AwsAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="cost_entries",
+                                db_index=False)
     service = models.CharField(max_length=200)
     service_category = models.CharField(max_length=100, blank=True)
     region = models.CharField(max_length=64, blank=True)
-    team = models.ForeignKey("org.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="cost_entries")
+    team = models.ForeignKey("org.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="cost_entries",
+                             db_index=False)
     cost = money_field(help_text="Billed / unblended cost.")
     amortized_cost = money_field(help_text="Effective / amortized cost.")
     currency = currency_field()
@@ -93,8 +97,9 @@ class CostEntry(models.Model):
                 name="costentry_natural_key",
             ),
         ]
+        # Date ranges use the natural key (date first); an EM's teams use (team, date).
         indexes = [
-            models.Index(fields=["date", "team"]),
+            models.Index(fields=["team", "date"]),
             models.Index(fields=["billing_period", "provider", "billing_account_id"]),
             models.Index(fields=["account", "date"]),
         ]

@@ -183,6 +183,9 @@ def _display_name(f: sources.InputFile) -> str:
 def _copy_file_import(*, files: list[sources.InputFile], fmt: str | None, attribution: importers.Attribution,
                       progress, total_kb: int | None, source: str | None) -> ImportResult:
     """The PostgreSQL path of ``cost_file_import`` (inside its transaction and a savepoint)."""
+    with connection.cursor() as cursor:
+        # Server-side memory for the GROUP BYs and the sort (the import's own process stays small).
+        cursor.execute("SET LOCAL work_mem = '256MB'")
     _stage_create()
     copy_import.create_tables()
     result = copy_import.CopyResult()
@@ -206,7 +209,7 @@ def _copy_file_import(*, files: list[sources.InputFile], fmt: str | None, attrib
     entry_source = source or (CostSource.FOCUS if result.formats == {importers.FOCUS} else CostSource.CUR)
     months = _period_months(result.periods)
     deleted = _delete_periods(result.periods)
-    written = _stage_insert(entry_source)
+    written = copy_import.write_facts(result, source=entry_source)
     copy_import.finish(source=entry_source)
     _rollup_after_import(result.periods, months)
     return ImportResult(
