@@ -380,6 +380,15 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 REPORTING_CURRENCY = env.str("REPORTING_CURRENCY", default="USD").upper()
 if not re.fullmatch(r"[A-Z]{3}", REPORTING_CURRENCY):
     raise ImproperlyConfigured(f"REPORTING_CURRENCY={REPORTING_CURRENCY!r} is not an ISO 4217 code such as USD.")
+# Cost tag dimension: the tag keys whose values the costs app keeps a daily total for
+# ("what did resources tagged initiative=X cost"); the keys of the cost tag rules are added.
+COST_TAG_KEYS = [k.strip().lower() for k in env.list("COST_TAG_KEYS", default=["initiative", "project", "team"]) if k.strip()]
+# The key a bare cost tag value (e.g. an initiative's "invoice-ocr") is read under.
+COST_TAG_DEFAULT_KEY = env.str("COST_TAG_DEFAULT_KEY", default="initiative").strip().lower()
+# PostgreSQL: import cost files with COPY and SQL (off: the streaming Python reader, as on SQLite).
+COSTS_COPY_IMPORT = env_bool("COSTS_COPY_IMPORT", True)
+# Extra Cost Explorer requests per account and sync (GroupBy TAG, $0.01 each); "team" comes free with the main pull.
+COST_CE_TAG_KEYS = [k.strip() for k in env.list("COST_CE_TAG_KEYS", default=["initiative", "project"]) if k.strip()]
 # Key for encrypting the most sensitive columns (salaries). Required in production.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 if not FIELD_ENCRYPTION_KEY and not (DEBUG or TESTING):

@@ -28,6 +28,14 @@ class CostEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     raw_id_fields = ("account", "team")
 
+    # Facts come from imports and syncs (which keep the monthly roll-up and tag dimension in
+    # step); editing one by hand here would silently disagree with them.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(FxRate)
 class FxRateAdmin(admin.ModelAdmin):

@@ -96,12 +96,13 @@ class BudgetSerializer(serializers.ModelSerializer):
                                            required=False)
     spent = serializers.SerializerMethodField()
     forecast = serializers.SerializerMethodField()
+    forecast_source = serializers.SerializerMethodField(help_text="\"Cost Explorer\" or \"run-rate\".")
 
     class Meta:
         model = Budget
         fields = ["id", "name", "scope", "team", "account", "service", "period", "amount", "currency", "thresholds",
-                  "alert_on_forecast", "is_active", "spent", "forecast"]
-        read_only_fields = ["id", "spent", "forecast"]
+                  "alert_on_forecast", "is_active", "spent", "forecast", "forecast_source"]
+        read_only_fields = ["id", "spent", "forecast", "forecast_source"]
         validators: list = []
 
     def _status(self, obj):
@@ -115,6 +116,9 @@ class BudgetSerializer(serializers.ModelSerializer):
 
     def get_forecast(self, obj) -> str:
         return str(self._status(obj).forecast)
+
+    def get_forecast_source(self, obj) -> str:
+        return self._status(obj).forecast_source
 
 
 class AnomalySerializer(serializers.ModelSerializer):
@@ -215,6 +219,16 @@ class BudgetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "fx": selectors.FxTable()}
+
+    def get_serializer(self, *args, **kwargs):
+        if kwargs.get("many") and args:  # a page of budgets: their statuses in a fixed number of queries
+            budgets = list(args[0])
+            context = self.get_serializer_context()
+            context["_status"] = {s.budget.pk: s for s in selectors.budget_statuses_for(
+                budgets, today=date.today(), fx=context["fx"])}
+            kwargs["context"] = context
+            args = (budgets, *args[1:])
+        return super().get_serializer(*args, **kwargs)
 
     def get_queryset(self):
         return selectors.budget_list(actor=_actor(self.request), include_inactive=self.action != "list")

@@ -36,6 +36,10 @@ ACCOUNTS = [
 ]
 AZURE = ("/subscriptions/7c1e0f2a-demo", "ai-research", {"Azure OpenAI": (140, "AI and Machine Learning"),
                                                           "Virtual Machines": (210, "Compute")})
+# Initiative tags (matching the cost_tag of the initiatives demo) on some of the data and AI costs.
+INITIATIVE_TAGS = {("210000000003", "Amazon Redshift"): "lakehouse", ("210000000003", "AWS Glue"): "finance-bi",
+                   ("210000000003", "Amazon Athena"): "churn-model"}
+OPENAI_SPLIT = (("invoice-ocr", 0.45), ("ticket-triage", 0.35), ("smart-retries", 0.20))
 COLUMNS = ["BilledCost", "EffectiveCost", "BillingAccountId", "BillingAccountName", "BillingCurrency",
            "BillingPeriodStart", "ChargePeriodStart", "ProviderName", "RegionId", "ServiceName", "ServiceCategory",
            "SubAccountId", "SubAccountName", "Tags"]
@@ -63,13 +67,18 @@ def focus_rows(today: date, rng: random.Random) -> list[dict]:
                     tags = json.dumps({"team": "web-frontend", "environment": "prod"})
                 elif service.startswith("AWS Support"):
                     tags = "NULL"  # nobody's: shown as unallocated
+                elif (account_id, service) in INITIATIVE_TAGS:
+                    tags = json.dumps({"initiative": INITIATIVE_TAGS[(account_id, service)], "environment": "prod"})
                 rows.append(_row(day, "AWS", PAYER, "Acme Payer", account_id, name, service, category, "eu-west-1",
                                  cost, tags, effective=0.82 if category == "Compute" else 1.0))
         sub_id, sub_name, services_ = AZURE
         for service, (base, category) in services_.items():
             cost = base * _factor(day, start, category, rng)
-            rows.append(_row(day, "Microsoft", "/providers/Microsoft.Billing/billingAccounts/demo", "Acme EA", sub_id,
-                             sub_name, service, category, "westeurope", cost, json.dumps({"team": "ai"})))
+            split = OPENAI_SPLIT if service == "Azure OpenAI" else ((None, 1.0),)
+            for initiative, share in split:  # one deployment per AI initiative, tagged with it
+                tags = {"team": "ai", **({"initiative": initiative} if initiative else {})}
+                rows.append(_row(day, "Microsoft", "/providers/Microsoft.Billing/billingAccounts/demo", "Acme EA",
+                                 sub_id, sub_name, service, category, "westeurope", cost * share, json.dumps(tags)))
     return rows
 
 

@@ -8,7 +8,7 @@ from django import forms
 from django.conf import settings
 
 from apps.costs import importers, selectors
-from apps.costs.models import AwsAccount, Budget, CostAnomaly, SavingsOpportunity, ToolSubscription
+from apps.costs.models import AwsAccount, Budget, CostAnomaly, FxRate, SavingsOpportunity, TagRule, ToolSubscription
 from apps.org.models import Person, Team
 
 MAX_RANGE_DAYS = 3 * 366 + 1
@@ -159,3 +159,29 @@ class CostImportForm(forms.Form):
         if not f.name.endswith((".csv", ".gz")):
             raise forms.ValidationError("A .csv or .csv.gz file, please.")
         return f
+
+
+class TagRuleForm(_ServiceForm):
+    class Meta:
+        model = TagRule
+        fields = ["tag_key", "tag_value", "team"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.filter(is_active=True).order_by("name")
+        self.fields["tag_key"].help_text = "e.g. business_unit (case-insensitive; AWS's user: prefix is ignored)"
+        self.helper = FormHelper()
+        self.helper.layout = Layout(Row(Column("tag_key"), Column("tag_value"), Column("team")), Submit("save", "Save"))
+
+
+class FxRateForm(_ServiceForm):
+    class Meta:
+        model = FxRate
+        fields = ["currency", "valid_from", "rate"]
+        widgets = {"valid_from": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rate"].help_text = f"1 unit of the currency in {settings.REPORTING_CURRENCY}"
+        self.helper = FormHelper()
+        self.helper.layout = Layout(Row(Column("currency"), Column("valid_from"), Column("rate")), Submit("save", "Save"))

@@ -26,6 +26,7 @@ FOCUS = "focus"
 CUR = "cur"
 FORMATS = (FOCUS, CUR)
 NULLS = {"", "null", "NULL", "Null", "None"}
+TAG_NULLS = {"null", "none"}  # tag values (already lower-cased) that mean "not tagged"
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
 FOCUS_REQUIRED = ("ChargePeriodStart", "BilledCost", "BillingCurrency", "ProviderName", "BillingAccountId", "ServiceName")
@@ -112,6 +113,17 @@ class ParsedFile:
     spill: Callable[[dict], None] | None = None  # called with the facts when ``spill_limit`` is reached
     spill_limit: ClassVar[int] = 100_000
 
+    # (day, period, provider, billing account, sub-account, tag key, tag value, currency) -> [cost, amortized]
+    tag_facts: dict[tuple, list] = field(default_factory=dict)
+
+    def add_tag(self, key: tuple, cost: Decimal, amortized: Decimal) -> None:
+        entry = self.tag_facts.get(key)
+        if entry is None:
+            self.tag_facts[key] = [cost, amortized]
+        else:
+            entry[0] += cost
+            entry[1] += amortized
+
     def add_resource(self, key: tuple, cost: Decimal, service: str, sub_account: str, team_id, name: str) -> None:
         entry = self.resources.get(key)
         if entry is None:
@@ -145,11 +157,13 @@ class Attribution:
 
     CACHE_LIMIT = 50_000
 
-    def __init__(self, *, tag_rules: dict[tuple[str, str], int], accounts: dict[str, object]) -> None:
+    def __init__(self, *, tag_rules: dict[tuple[str, str], int], accounts: dict[str, object],
+                 tag_keys: Iterable[str] = ()) -> None:
         self.tag_rules = tag_rules
         self.accounts = accounts
+        self.tag_keys = frozenset(tag_keys)
         self.resolver = TeamResolver()
-        self._cache: dict[tuple[str, str], tuple[int | None, int | None]] = {}
+        self._cache: dict[tuple[str, str], tuple[int | None, int | None, tuple]] = {}
 
     @staticmethod
     def _normalise_key(key: str) -> str:
@@ -165,7 +179,22 @@ class Attribution:
         team = self.resolver.resolve(tags, account)
         return (team.pk if team else None), getattr(account, "pk", None)
 
-    def resolve(self, raw_tags: str, sub_account_id: str, *, column: str = "Tags") -> tuple[int | None, int | None]:
+    def tag_pairs(self, tags: dict) -> tuple[tuple[str, str], ...]:
+        """The tracked ``(key, value)`` pairs of a row's tags for the cost tag dimension: keys
+        lower-cased without ``user:``, values trimmed and lower-cased; empty/NULL values skipped."""
+        if not self.tag_keys:
+            return ()
+        out: dict[str, str] = {}
+        for key, value in tags.items():
+            name = self._normalise_key(key)[:128]
+            if name in self.tag_keys and value is not None:
+                text = str(value).strip().lower()[:256]
+                if text and text not in TAG_NULLS:
+                    out[name] = text
+        return tuple(sorted(out.items()))
+
+    def resolve(self, raw_tags: str, sub_account_id: str, *, column: str = "Tags") -> tuple[int | None, int | None, tuple]:
+        """(team id, account id, tracked tag pairs) of a row's raw tag JSON and sub-account."""
         cache_key = (raw_tags, sub_account_id)
         hit = self._cache.get(cache_key)
         if hit is not None:
@@ -178,7 +207,7 @@ class Attribution:
                 raise RowError(column, "is not valid JSON") from None
             if not isinstance(tags, dict):
                 raise RowError(column, "must be a JSON object of tag keys and values")
-        result = self.resolve_tags(tags, sub_account_id)
+        result = (*self.resolve_tags(tags, sub_account_id), self.tag_pairs(tags))
         if len(self._cache) > self.CACHE_LIMIT:
             self._cache.clear()
         self._cache[cache_key] = result
@@ -209,11 +238,11 @@ def _focus_row(row: dict, attribution: Attribution) -> tuple[tuple, Decimal, Dec
     currency = _currency(row, "BillingCurrency")
     cost = _decimal(row, "BilledCost")
     amortized = _decimal(row, "EffectiveCost", required=False) if "EffectiveCost" in row else cost
-    team_id, account_id = attribution.resolve(_tags(row, "Tags"), sub_account or billing_account)
+    team_id, account_id, pairs = attribution.resolve(_tags(row, "Tags"), sub_account or billing_account)
     key = (day, period, provider[:64], billing_account[:200], sub_account[:200], service[:200], region[:64], team_id, currency)
     return key, cost, amortized, _clean(row.get("SubAccountName"))[:200], _clean(row.get("ServiceCategory"))[:100], \
         account_id, (provider[:64], billing_account[:200], period), _clean(row.get("ResourceId"))[:512], \
-        _clean(row.get("ResourceName"))[:255]
+        _clean(row.get("ResourceName"))[:255], pairs
 
 
 def _cur_row(row: dict, attribution: Attribution, tag_columns: list[tuple[str, str]]) -> tuple:
@@ -236,13 +265,49 @@ def _cur_row(row: dict, attribution: Attribution, tag_columns: list[tuple[str, s
         amortized = Decimal("0")
     else:
         amortized = cost
-    tags = {key: value for column, key in tag_columns if (value := _clean(row.get(column)))}
-    cache_key = json.dumps(tags, sort_keys=True) if tags else ""
-    team_id, account_id = attribution.resolve(cache_key, sub_account)
+    team_id, account_id, pairs = attribution.resolve(cur_tags_key([row.get(c) for c, _ in tag_columns], tag_columns),
+                                                     sub_account)
     key = (day, period, "AWS", billing_account[:200], sub_account[:200], service[:200], region[:64], team_id, currency)
     return key, cost, amortized, _clean(row.get("lineItem/UsageAccountName"))[:200], \
         _clean(row.get("product/productFamily"))[:100], account_id, ("AWS", billing_account[:200], period), \
-        _clean(row.get("lineItem/ResourceId"))[:512], ""
+        _clean(row.get("lineItem/ResourceId"))[:512], "", pairs
+
+
+def cur_tags_key(values: list[str | None], tag_columns: list[tuple[str, str]]) -> str:
+    """A CUR row's ``resourceTags/*`` columns as the JSON object the attribution reads (sorted
+    keys, empty values left out; "" when untagged)."""
+    tags = {key: value for (_, key), raw in zip(tag_columns, values, strict=True) if (value := _clean(raw))}
+    return json.dumps(tags, sort_keys=True) if tags else ""
+
+
+def check_header(header: list[str], fmt: str | None, name: str) -> str:
+    """The format of a file with this (stripped) header; ValidationError naming row 1 if unusable."""
+    fmt = fmt or detect_format(header)
+    if fmt is None:
+        raise ValidationError(f"{name}: row 1: neither a FOCUS (BilledCost, ChargePeriodStart, ...) nor a CUR "
+                              f"(lineItem/UnblendedCost, ...) header.")
+    required = FOCUS_REQUIRED if fmt == FOCUS else CUR_REQUIRED
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ValidationError(f"{name}: row 1: missing column{'s' if len(missing) > 1 else ''} "
+                              f"{', '.join(missing)} for the {fmt.upper()} format.")
+    return fmt
+
+
+def cur_tag_columns(header: list[str]) -> list[tuple[str, str]]:
+    return [(c, c.split("/", 1)[1]) for c in header if c.startswith("resourceTags/")]
+
+
+def row_error(row: dict, *, fmt: str, attribution: Attribution, tag_columns: list[tuple[str, str]]) -> RowError | None:
+    """What is wrong with one row (as the streaming reader would say it), or None."""
+    try:
+        if fmt == FOCUS:
+            _focus_row(row, attribution)
+        else:
+            _cur_row(row, attribution, tag_columns)
+    except RowError as exc:
+        return exc
+    return None
 
 
 def parse_csv(
@@ -258,18 +323,9 @@ def parse_csv(
         raise ValidationError(f"{name}: row 1: the header cannot be read ({exc}).")
     header = [h.strip() for h in header]
     width = len(header)
-    detected = detect_format(header)
-    fmt = fmt or detected
-    if fmt is None:
-        raise ValidationError(f"{name}: row 1: neither a FOCUS (BilledCost, ChargePeriodStart, ...) nor a CUR "
-                              f"(lineItem/UnblendedCost, ...) header.")
-    required = FOCUS_REQUIRED if fmt == FOCUS else CUR_REQUIRED
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise ValidationError(f"{name}: row 1: missing column{'s' if len(missing) > 1 else ''} "
-                              f"{', '.join(missing)} for the {fmt.upper()} format.")
+    fmt = check_header(header, fmt, name)
     into.formats.add(fmt)
-    tag_columns = [(c, c.split("/", 1)[1]) for c in header if c.startswith("resourceTags/")]
+    tag_columns = cur_tag_columns(header)
     facts = into.facts
     rownum = 1
     try:
@@ -282,11 +338,13 @@ def parse_csv(
                                f"the row has {len(values)} values, the header has {width} columns")
             row = dict(zip(header, values, strict=True))
             if fmt == FOCUS:
-                key, cost, amortized, sub_name, category, account_id, period, resource, res_name = _focus_row(
+                key, cost, amortized, sub_name, category, account_id, period, resource, res_name, pairs = _focus_row(
                     row, attribution)
             else:
-                key, cost, amortized, sub_name, category, account_id, period, resource, res_name = _cur_row(
+                key, cost, amortized, sub_name, category, account_id, period, resource, res_name, pairs = _cur_row(
                     row, attribution, tag_columns)
+            for tag_key, tag_value in pairs:
+                into.add_tag((key[0], key[1], key[2], key[3], key[4], tag_key, tag_value, key[8]), cost, amortized)
             if resource:
                 into.add_resource((key[1], key[2], key[3], resource, key[8]), cost, key[5], key[4], key[7], res_name)
             fact = facts.get(key)
@@ -300,6 +358,11 @@ def parse_csv(
             else:
                 fact.cost += cost
                 fact.amortized += amortized
+                # Descriptive columns: the largest value seen (the SQL path takes max() too).
+                if sub_name > fact.sub_account_name:
+                    fact.sub_account_name = sub_name
+                if category > fact.service_category:
+                    fact.service_category = category
             into.rows += 1
             if progress and into.rows % progress_every == 0:
                 progress(into.rows)

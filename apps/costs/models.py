@@ -72,11 +72,15 @@ class CostEntry(models.Model):
     billing_account_id = models.CharField(max_length=200)
     sub_account_id = models.CharField(max_length=200, blank=True)
     sub_account_name = models.CharField(max_length=200, blank=True)
-    account = models.ForeignKey(AwsAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="cost_entries")
+    # The FKs' own indexes are left out: (account, date) and (team, date) below serve them, and
+    # every index slows the import (which writes hundreds of thousands of facts at once).
+    account = models.ForeignKey(AwsAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="cost_entries",
+                                db_index=False)
     service = models.CharField(max_length=200)
     service_category = models.CharField(max_length=100, blank=True)
     region = models.CharField(max_length=64, blank=True)
-    team = models.ForeignKey("org.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="cost_entries")
+    team = models.ForeignKey("org.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="cost_entries",
+                             db_index=False)
     cost = money_field(help_text="Billed / unblended cost.")
     amortized_cost = money_field(help_text="Effective / amortized cost.")
     currency = currency_field()
@@ -93,14 +97,82 @@ class CostEntry(models.Model):
                 name="costentry_natural_key",
             ),
         ]
+        # Date ranges use the natural key (date first); an EM's teams use (team, date).
         indexes = [
-            models.Index(fields=["date", "team"]),
+            models.Index(fields=["team", "date"]),
             models.Index(fields=["billing_period", "provider", "billing_account_id"]),
             models.Index(fields=["account", "date"]),
         ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.provider} {self.service} {self.cost} {self.currency}"
+
+
+class CostTagEntry(models.Model):
+    """The cost tag dimension: one daily total per day x provider x billing account x sub-account
+    x tag key x tag value x currency, for the tag keys in ``settings.COST_TAG_KEYS`` (and the keys
+    of the tag rules). Keys are lower-cased without AWS's ``user:`` prefix, values lower-cased
+    and trimmed. A row carrying two tracked tags counts in both; untagged rows count in none.
+    Replaced together with the daily facts (billing period of an import, CE window of an account)."""
+
+    date = models.DateField()
+    billing_period = models.DateField()
+    provider = models.CharField(max_length=64)
+    billing_account_id = models.CharField(max_length=200)
+    sub_account_id = models.CharField(max_length=200, blank=True)
+    tag_key = models.CharField(max_length=128)
+    tag_value = models.CharField(max_length=256)
+    cost = money_field(help_text="Billed / unblended cost.")
+    amortized_cost = money_field(help_text="Effective / amortized cost.")
+    currency = currency_field()
+    source = models.CharField(max_length=8, choices=CostSource.choices)
+
+    class Meta:
+        ordering = ["-date", "tag_key", "tag_value"]
+        verbose_name_plural = "cost tag entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "provider", "billing_account_id", "sub_account_id", "tag_key", "tag_value", "currency"],
+                name="costtagentry_natural_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tag_key", "tag_value", "date"]),
+            models.Index(fields=["billing_period", "provider", "billing_account_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.tag_key}={self.tag_value} {self.cost} {self.currency}"
+
+
+class CostMonthEntry(models.Model):
+    """Monthly roll-up of ``CostEntry`` (month of the fact's date), kept in step by the file
+    import and the Cost Explorer sync in the same transaction as the facts, so monthly views
+    over long ranges read ~30x fewer rows. Derived data: ``services.cost_rollup_refresh`` rebuilds it."""
+
+    month = models.DateField(help_text="First day of the month of the facts' dates.")
+    provider = models.CharField(max_length=64)
+    billing_account_id = models.CharField(max_length=200)
+    sub_account_id = models.CharField(max_length=200, blank=True)
+    sub_account_name = models.CharField(max_length=200, blank=True)
+    account = models.ForeignKey(AwsAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    service = models.CharField(max_length=200)
+    region = models.CharField(max_length=64, blank=True)
+    team = models.ForeignKey("org.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    cost = money_field()
+    amortized_cost = money_field()
+    currency = currency_field()
+
+    class Meta:
+        ordering = ["-month", "provider", "service"]
+        verbose_name_plural = "cost month entries"
+        indexes = [
+            models.Index(fields=["month", "team"]),
+            models.Index(fields=["provider", "billing_account_id", "month"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.provider} {self.service} {self.cost} {self.currency}"
 
 
 class TopResource(models.Model):
@@ -223,6 +295,26 @@ class Budget(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("costs:budget-detail", args=[self.pk])
+
+
+class CostForecast(models.Model):
+    """Cost Explorer's forecast (GetCostForecast) of a budget's scope for the rest of its
+    period, from ``as_of`` to the period's end; refreshed by the daily job. The budget's
+    period-end forecast is the spend before ``as_of`` plus this, while it is fresh."""
+
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="forecasts")
+    period_start = models.DateField()
+    as_of = models.DateField(help_text="First day the forecast covers (the day it was read).")
+    amount = money_field(help_text="Forecast cost from as_of to the end of the period.")
+    currency = currency_field()
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-period_start"]
+        constraints = [models.UniqueConstraint(fields=["budget", "period_start"], name="costforecast_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.budget}: {self.amount} {self.currency} from {self.as_of}"
 
 
 class BudgetAlert(models.Model):

@@ -31,8 +31,11 @@ from apps.costs.models import (
     BudgetAlert,
     CostAnomaly,
     CostEntry,
+    CostMonthEntry,
+    CostTagEntry,
     FxRate,
     SavingsOpportunity,
+    TagRule,
     ToolSubscription,
     TopResource,
 )
@@ -127,6 +130,13 @@ def cost_entry_list(
         qs = qs.filter(date__gte=start)
     if end:
         qs = qs.filter(date__lte=end)
+    return _filter_facts(qs, team=team, service=service, account=account, provider=provider).order_by(
+        "-date", "provider", "service", "pk")
+
+
+def _filter_facts(qs: QuerySet, *, team: str | None, service: str | None, account: str | None,
+                  provider: str | None) -> QuerySet:
+    """The explorer's filters, for daily facts and the monthly roll-up alike."""
     if team == "unallocated":
         qs = qs.filter(team__isnull=True)
     elif team:
@@ -137,7 +147,30 @@ def cost_entry_list(
         qs = qs.filter(Q(sub_account_id=account) | Q(billing_account_id=account))
     if provider:
         qs = qs.filter(provider=provider)
-    return qs.order_by("-date", "provider", "service", "pk")
+    return qs
+
+
+ROLLUP_MIN_DAYS = 62  # shorter ranges read the daily facts (at most two months of them)
+
+
+def _month_after(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def rollup_months(start: date, end: date, *, has_later_facts=None) -> tuple[date, date] | None:
+    """The whole months inside [start, end] that a monthly aggregate reads from the roll-up:
+    (first day, last day), or None when the range is short or holds no whole month. The month
+    of ``end`` counts as whole when no fact is dated after ``end`` in it (``has_later_facts(end,
+    month_end)`` answers that; the usual "up to today")."""
+    if (end - start).days + 1 < ROLLUP_MIN_DAYS:
+        return None
+    first = start if start.day == 1 else _month_after(start)
+    last_end = _month_after(end) - timedelta(days=1)
+    if last_end != end and (has_later_facts is None or has_later_facts(end + timedelta(days=1), last_end)):
+        last_end = end.replace(day=1) - timedelta(days=1)
+    if last_end < first:
+        return None
+    return first, last_end
 
 
 GROUP_FIELDS = {
@@ -193,15 +226,45 @@ def cost_aggregate(
     if group_by not in GROUP_FIELDS:
         raise ValueError(group_by)
     fx = fx or FxTable()
-    qs = cost_entry_list(actor=actor, start=start, end=end, team=team, service=service, account=account,
-                         provider=provider).order_by()
+    filters = {"team": team, "service": service, "account": account, "provider": provider}
+    months = None
     if granularity == "monthly":
-        qs = qs.annotate(period=TruncMonth("date"))
+        months = rollup_months(start, end, has_later_facts=lambda a, b: CostEntry.objects.filter(
+            date__gte=a, date__lte=b).exists())
+    if months is None:
+        rows = _grouped(cost_entry_list(actor=actor, start=start, end=end, **filters).order_by(), group_by,
+                        granularity)
     else:
-        qs = qs.annotate(period=F("date"))
-    rows = qs.values("period", "currency", *GROUP_FIELDS[group_by]).annotate(
-        cost=Sum("cost"), amortized=Sum("amortized_cost")
-    )
+        # Whole months from the monthly roll-up, the partial edges from the daily facts: either
+        # the edge's own days, or (when fewer) its month from the roll-up minus the other days.
+        first, last_end = months
+        rows = []
+        plus: list[tuple[date, date]] = []
+        minus: list[tuple[date, date]] = []
+        if start < first:
+            month_start = start.replace(day=1)
+            if (start - month_start).days < (first - start).days:
+                first, minus = month_start, [*minus, (month_start, start - timedelta(days=1))]
+            else:
+                plus.append((start, first - timedelta(days=1)))
+        if end > last_end:
+            month_end = _month_after(end) - timedelta(days=1)
+            if (month_end - end).days < (end - last_end).days:
+                last_end, minus = month_end, [*minus, (end + timedelta(days=1), month_end)]
+            else:
+                plus.append((last_end + timedelta(days=1), end))
+        if can_view_costs(actor):
+            rollup = _filter_facts(_scope(CostMonthEntry.objects.filter(month__gte=first, month__lte=last_end),
+                                          actor), **filters).order_by().annotate(period=F("month"))
+            rows.extend(rollup.values("period", "currency", *GROUP_FIELDS[group_by]).annotate(
+                cost=Sum("cost"), amortized=Sum("amortized_cost")))
+        for edge_start, edge_end in plus:
+            rows.extend(_grouped(cost_entry_list(actor=actor, start=edge_start, end=edge_end, **filters).order_by(),
+                                 group_by, granularity))
+        for edge_start, edge_end in minus:
+            rows.extend({**row, "cost": -(row["cost"] or 0), "amortized": -(row["amortized"] or 0)}
+                        for row in _grouped(cost_entry_list(actor=actor, start=edge_start, end=edge_end, **filters)
+                                            .order_by(), group_by, granularity))
     result = Aggregate(currency=fx.reporting, group_by=group_by, granularity=granularity, start=start, end=end)
     groups: dict[str, dict] = {}
     periods: set[date] = set()
@@ -221,7 +284,14 @@ def cost_aggregate(
         group["total"] += cost
         result.total += cost
         result.amortized_total += amortized
-        periods.add(period)
+    if granularity == "monthly":
+        # A month that nets to exactly zero for a group is not shown (whichever way it was read).
+        for key in list(groups):
+            groups[key]["values"] = {p: v for p, v in groups[key]["values"].items() if v != 0}
+            if not groups[key]["values"]:
+                del groups[key]
+    for group in groups.values():
+        periods.update(group["values"])
     ordered = sorted(groups.values(), key=lambda g: (-g["total"], g["label"]))
     if top and len(ordered) > top:
         rest = ordered[top:]
@@ -242,9 +312,22 @@ def cost_aggregate(
     return result
 
 
+def _grouped(qs: QuerySet, group_by: str, granularity: str):
+    qs = qs.annotate(period=TruncMonth("date") if granularity == "monthly" else F("date"))
+    return qs.values("period", "currency", *GROUP_FIELDS[group_by]).annotate(
+        cost=Sum("cost"), amortized=Sum("amortized_cost"))
+
+
 def cost_filter_options(*, actor: Actor, start: date | None = None, end: date | None = None) -> dict:
-    """Values for the explorer's filter drop-downs (distinct services and providers in the range)."""
-    qs = cost_entry_list(actor=actor, start=start, end=end).order_by()
+    """Values for the explorer's filter drop-downs: the services and providers of the months the
+    range touches (read from the monthly roll-up: a few thousand rows, not a range of daily facts)."""
+    qs = CostMonthEntry.objects.none()
+    if can_view_costs(actor):
+        qs = _scope(CostMonthEntry.objects.all(), actor).order_by()
+        if start:
+            qs = qs.filter(month__gte=start.replace(day=1))
+        if end:
+            qs = qs.filter(month__lte=end)
     return {
         "services": list(qs.values_list("service", flat=True).distinct().order_by("service")[:500]),
         "providers": list(qs.values_list("provider", flat=True).distinct().order_by("provider")),
@@ -294,6 +377,7 @@ class BudgetStatus:
     spent: Decimal
     forecast: Decimal
     currency: str
+    forecast_source: str = "run-rate"  # or "Cost Explorer"
 
     @property
     def percent(self) -> int:
@@ -334,34 +418,101 @@ def _budget_entries(budget: Budget) -> QuerySet[CostEntry]:
     return qs
 
 
-def budget_status(*, budget: Budget, today: date, fx: FxTable | None = None) -> BudgetStatus:
-    """Spent so far in the period containing ``today`` and the period-end forecast from the
-    run-rate of the days elapsed (costs of ``today`` are partial, so they count as spent but
+FORECAST_FRESH_DAYS = 2  # a Cost Explorer forecast older than this falls back to the run-rate
+
+
+def _scope_spend(budgets: list[Budget], start: date, end: date, today: date) -> dict[int, list[tuple]]:
+    """Per budget: (month, currency, cost, cost dated ``today``) rows of its scope in [start, end]
+    — one grouped query per kind of scope present, whatever the number of budgets."""
+    base = CostEntry.objects.filter(date__gte=start, date__lte=end).order_by().annotate(month=TruncMonth("date"))
+    sums = {"spent_": Sum("cost"), "today_": Sum("cost", filter=Q(date=today))}
+    out: dict[int, list[tuple]] = {b.pk: [] for b in budgets}
+    kinds = {b.scope for b in budgets}
+    if Budget.Scope.TOTAL in kinds:
+        rows = list(base.values("month", "currency").annotate(**sums))
+        for b in budgets:
+            if b.scope == Budget.Scope.TOTAL:
+                out[b.pk] = [(r["month"], r["currency"], r["spent_"], r["today_"]) for r in rows]
+    if Budget.Scope.TEAM in kinds:
+        team_ids = {b.team_id for b in budgets if b.scope == Budget.Scope.TEAM}
+        rows = list(base.filter(team_id__in=team_ids).values("team_id", "month", "currency").annotate(**sums))
+        for b in budgets:
+            if b.scope == Budget.Scope.TEAM:
+                out[b.pk] = [(r["month"], r["currency"], r["spent_"], r["today_"]) for r in rows
+                             if r["team_id"] == b.team_id]
+    if Budget.Scope.ACCOUNT in kinds:
+        accounts = [b.account for b in budgets if b.scope == Budget.Scope.ACCOUNT]
+        rows = list(base.filter(Q(account_id__in=[a.pk for a in accounts])
+                                | Q(sub_account_id__in=[a.account_id for a in accounts]))
+                    .values("account_id", "sub_account_id", "month", "currency").annotate(**sums))
+        for b in budgets:
+            if b.scope == Budget.Scope.ACCOUNT:
+                out[b.pk] = [(r["month"], r["currency"], r["spent_"], r["today_"]) for r in rows
+                             if r["account_id"] == b.account_id or r["sub_account_id"] == b.account.account_id]
+    if Budget.Scope.SERVICE in kinds:
+        names = {b.service for b in budgets if b.scope == Budget.Scope.SERVICE}
+        rows = list(base.filter(service__in=names).values("service", "month", "currency").annotate(**sums))
+        for b in budgets:
+            if b.scope == Budget.Scope.SERVICE:
+                out[b.pk] = [(r["month"], r["currency"], r["spent_"], r["today_"]) for r in rows
+                             if r["service"] == b.service]
+    return out
+
+
+def budget_statuses_for(budgets: list[Budget], *, today: date, fx: FxTable | None = None) -> list[BudgetStatus]:
+    """Spent so far in the period containing ``today`` and the period-end forecast, for many
+    budgets with a fixed number of queries. The forecast is Cost Explorer's (spend before
+    today + its forecast from today to the period end) when the daily job read a fresh one,
+    else the run-rate of the days elapsed (today's costs are partial: they count as spent, but
     the rate is taken over whole days before today)."""
+    from apps.costs.models import CostForecast
+
+    budgets = list(budgets)
+    if not budgets:
+        return []
     fx = fx or FxTable()
-    start, end = period_bounds(today, budget.period)
-    rows = (
-        _budget_entries(budget).filter(date__gte=start, date__lte=end).order_by()
-        .values("currency").annotate(cost=Sum("cost"))
-    )
-    spent_reporting = Decimal("0")
-    for row in rows:
-        converted = fx.to_reporting(row["cost"] or Decimal("0"), row["currency"], start)
-        if converted is not None:
-            spent_reporting += converted
-    spent = fx.from_reporting(spent_reporting, budget.currency, start)
-    if spent is None:  # no rate for the budget's currency: compare in the reporting currency
-        spent = spent_reporting
-    days_total = (end - start).days + 1
-    elapsed = min(max((today - start).days, 1), days_total)
-    forecast = spent if today > end else spent * days_total / elapsed
-    return BudgetStatus(budget=budget, period_start=start, period_end=end, spent=spent.quantize(CENT),
-                        forecast=forecast.quantize(CENT), currency=budget.currency)
+    bounds = {b.pk: period_bounds(today, b.period) for b in budgets}
+    spend = _scope_spend(budgets, min(s for s, _ in bounds.values()), max(e for _, e in bounds.values()), today)
+    forecasts = {(f.budget_id, f.period_start): f for f in CostForecast.objects.filter(
+        budget__in=budgets, as_of__gte=today - timedelta(days=FORECAST_FRESH_DAYS - 1), as_of__lte=today)}
+    out = []
+    for budget in budgets:
+        start, end = bounds[budget.pk]
+        spent_reporting = today_reporting = Decimal("0")
+        for month, currency, cost, today_cost in spend[budget.pk]:
+            month = month.date() if hasattr(month, "date") else month
+            if not (start <= month <= end):
+                continue
+            converted = fx.to_reporting(cost or Decimal("0"), currency, start)
+            if converted is not None:
+                spent_reporting += converted
+                today_reporting += fx.to_reporting(today_cost or Decimal("0"), currency, start)
+        spent = fx.from_reporting(spent_reporting, budget.currency, start)
+        if spent is None:  # no rate for the budget's currency: compare in the reporting currency
+            spent = spent_reporting
+        days_total = (end - start).days + 1
+        elapsed = min(max((today - start).days, 1), days_total)
+        forecast = spent if today > end else spent * days_total / elapsed
+        source = "run-rate"
+        ce = forecasts.get((budget.pk, start))
+        remaining = fx.to_reporting(ce.amount, ce.currency, start) if ce and today <= end else None
+        if remaining is not None:
+            before_today = spent_reporting - today_reporting
+            ce_total = fx.from_reporting(before_today + remaining, budget.currency, start)
+            if ce_total is None:
+                ce_total = before_today + remaining
+            forecast, source = max(ce_total, spent), "Cost Explorer"
+        out.append(BudgetStatus(budget=budget, period_start=start, period_end=end, spent=spent.quantize(CENT),
+                                forecast=forecast.quantize(CENT), currency=budget.currency, forecast_source=source))
+    return out
+
+
+def budget_status(*, budget: Budget, today: date, fx: FxTable | None = None) -> BudgetStatus:
+    return budget_statuses_for([budget], today=today, fx=fx)[0]
 
 
 def budget_statuses(*, actor: Actor, today: date) -> list[BudgetStatus]:
-    fx = FxTable()
-    return [budget_status(budget=b, today=today, fx=fx) for b in budget_list(actor=actor)]
+    return budget_statuses_for(budget_list(actor=actor), today=today)
 
 
 def budget_alert_list(*, actor: Actor, since: date | None = None) -> QuerySet[BudgetAlert]:
@@ -430,6 +581,27 @@ def opportunity_list(*, actor: Actor, status: str | None = None) -> QuerySet[Sav
 
 def opportunity_get(*, actor: Actor, pk: int) -> SavingsOpportunity:
     return get_visible_or_404(opportunity_list(actor=actor), pk=pk)
+
+
+def tag_rule_list(*, actor: Actor) -> QuerySet[TagRule]:
+    """Attribution rules: finance and the CTO only (they change them)."""
+    if not can_admin_costs(actor):
+        return TagRule.objects.none()
+    return TagRule.objects.select_related("team").order_by("tag_key", "tag_value", "pk")
+
+
+def tag_rule_get(*, actor: Actor, pk: int) -> TagRule:
+    return get_visible_or_404(tag_rule_list(actor=actor), pk=pk)
+
+
+def fx_rate_list(*, actor: Actor) -> QuerySet[FxRate]:
+    if not can_admin_costs(actor):
+        return FxRate.objects.none()
+    return FxRate.objects.order_by("currency", "-valid_from", "pk")
+
+
+def fx_rate_get(*, actor: Actor, pk: int) -> FxRate:
+    return get_visible_or_404(fx_rate_list(actor=actor), pk=pk)
 
 
 def account_list(*, actor: Actor) -> QuerySet[AwsAccount]:
@@ -502,3 +674,39 @@ def cost_summary(*, actor: Actor, today: date) -> CostSummary | None:
         open_anomalies=anomaly_list(actor=actor, open_only=True).count(),
         alerts_this_month=budget_alert_list(actor=actor, since=start).count(),
     )
+
+
+# -- Cost by tag ---------------------------------------------------------------------------------------
+def parse_cost_tag(tag: str | None) -> tuple[str, str] | None:
+    """``"initiative=invoice-ocr"`` -> ("initiative", "invoice-ocr"); a bare value is read under
+    ``settings.COST_TAG_DEFAULT_KEY``. Keys and values compare lower-cased (as they are stored);
+    AWS's ``user:`` key prefix is dropped. None for an empty tag."""
+    tag = (tag or "").strip()
+    if not tag:
+        return None
+    key, sep, value = tag.partition("=")
+    if not sep:
+        key, value = settings.COST_TAG_DEFAULT_KEY, tag
+    key = key.strip().lower()
+    key = key[5:] if key.startswith("user:") else key
+    value = value.strip().lower()
+    if not key or not value:
+        return None
+    return key[:128], value[:256]
+
+
+def cost_by_tag(*, tag: str, start: date, end: date) -> list[tuple[str, Decimal]] | None:
+    """What resources tagged ``tag`` (``key=value`` or a bare value) cost from ``start`` to ``end``
+    (inclusive): billed cost per currency, from the cost tag dimension (file imports and the Cost
+    Explorer pull). None when no cost fact carries the tag in that range — "no cost data", never
+    an invented zero. Not scoped to a user: callers show it where the tag's owner is visible."""
+    parsed = parse_cost_tag(tag)
+    if parsed is None:
+        return None
+    key, value = parsed
+    rows = (
+        CostTagEntry.objects.filter(tag_key=key, tag_value=value, date__gte=start, date__lte=end).order_by()
+        .values("currency").annotate(total=Sum("cost")).order_by("currency")
+    )
+    out = [(row["currency"], row["total"]) for row in rows]
+    return out or None

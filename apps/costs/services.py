@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 import os
 import statistics
 import time
@@ -24,15 +25,19 @@ from apps.core.access import Actor
 from apps.core.aws import error_code, is_access_denied, is_throttling
 from apps.core.models import SyncRun
 from apps.core.roles import Role
-from apps.costs import importers, selectors, sources
+from apps.costs import copy_import, importers, selectors, sources
 from apps.costs.models import (
     AwsAccount,
     Budget,
     BudgetAlert,
     CostAnomaly,
     CostEntry,
+    CostForecast,
+    CostMonthEntry,
     CostSource,
+    CostTagEntry,
     CostUpload,
+    FxRate,
     SavingsOpportunity,
     TagRule,
     ToolSubscription,
@@ -40,6 +45,7 @@ from apps.costs.models import (
 )
 from apps.org.models import Person, Team
 
+logger = logging.getLogger(__name__)
 BATCH_SIZE = 2000
 CE_BACKFILL_DAYS = 365  # first run: up to 12 months back
 CE_RESTATE_DAYS = 5  # later runs: re-read the days Cost Explorer still restates
@@ -69,10 +75,17 @@ class ImportResult:
                 "formats": self.formats, "files": self.files}
 
 
+def cost_tag_keys() -> set[str]:
+    """The tag keys the cost tag dimension keeps: ``settings.COST_TAG_KEYS`` and the tag rules' keys."""
+    keys = {importers.Attribution._normalise_key(k) for k in settings.COST_TAG_KEYS}
+    keys |= {importers.Attribution._normalise_key(k) for k in TagRule.objects.values_list("tag_key", flat=True)}
+    return {k[:128] for k in keys if k}
+
+
 def _attribution() -> importers.Attribution:
     rules = {(k.lower(), v.lower()): t for k, v, t in TagRule.objects.values_list("tag_key", "tag_value", "team_id")}
     accounts = {a.account_id: a for a in AwsAccount.objects.select_related("default_team")}
-    return importers.Attribution(tag_rules=rules, accounts=accounts)
+    return importers.Attribution(tag_rules=rules, accounts=accounts, tag_keys=cost_tag_keys())
 
 
 def input_files_for(location: str) -> list[sources.InputFile]:
@@ -101,12 +114,18 @@ def cost_file_import(
 ) -> ImportResult:
     """Import FOCUS or CUR files, all or nothing.
 
-    Everything happens in ONE transaction: every file is streamed and aggregated to daily
-    facts (on PostgreSQL, partial sums spill in batches to a temporary staging table with COPY,
-    so memory stays bounded whatever the file size); then the billing periods the files cover
-    are deleted (per provider and billing account: exports restate the whole period) and the
-    facts inserted. A bad row raises and rolls everything back, so importing the same files
-    twice gives the same rows and totals, and a bad file changes nothing.
+    Everything happens in ONE transaction: the files are aggregated to daily facts (and the
+    tag dimension and top resources); then the billing periods the files cover are deleted
+    (per provider and billing account: exports restate the whole period), the new facts
+    inserted and the monthly roll-up of the months touched rebuilt. A bad row raises and rolls
+    everything back, so importing the same files twice gives the same rows and totals, and a
+    bad file changes nothing.
+
+    On PostgreSQL the files go through ``COPY`` and are checked and aggregated in SQL
+    (:mod:`apps.costs.copy_import`); when that path cannot decide like the streaming reader
+    (odd rows, encodings) it rolls back to a savepoint and the streaming reader below imports
+    the files instead (on PostgreSQL its partial sums spill to a staging table, so memory stays
+    bounded). Elsewhere (SQLite) the streaming reader is the only path. Both give the same facts.
 
     ``progress(kbytes_done, kbytes_total, rows)`` is called while reading and writing.
     """
@@ -119,6 +138,14 @@ def cost_file_import(
     done_kb = 0
     staged = connection.vendor == "postgresql"
     with transaction.atomic():
+        if staged and settings.COSTS_COPY_IMPORT:
+            try:
+                with transaction.atomic():
+                    return _copy_file_import(files=files, fmt=fmt, attribution=attribution, progress=progress,
+                                             total_kb=total_kb, source=source)
+            except copy_import.Fallback as exc:
+                logger.info("Cost import: the streaming reader takes over (%s)", exc)
+                attribution = _attribution()
         if staged:
             _stage_create()
             parsed.spill = _stage_copy
@@ -149,14 +176,73 @@ def cost_file_import(
     )
 
 
-def _replace_periods(parsed: importers.ParsedFile, source: str, *, staged: bool = False,
-                     progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+def _display_name(f: sources.InputFile) -> str:
+    return f.name if f.name.startswith("s3://") else os.path.basename(f.name)
+
+
+def _copy_file_import(*, files: list[sources.InputFile], fmt: str | None, attribution: importers.Attribution,
+                      progress, total_kb: int | None, source: str | None) -> ImportResult:
+    """The PostgreSQL path of ``cost_file_import`` (inside its transaction and a savepoint)."""
+    with connection.cursor() as cursor:
+        # Server-side memory for the GROUP BYs and the sort (the import's own process stays small).
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+    _stage_create()
+    copy_import.create_tables()
+    result = copy_import.CopyResult()
+    done_kb = 0
+    for f in files:
+        base_kb = done_kb
+        read = {"bytes": 0}
+
+        def report(nbytes: int, lines: int, base_kb=base_kb, read=read) -> None:
+            read["bytes"] = nbytes
+            if progress:
+                progress(base_kb + nbytes // 1024, total_kb, result.rows + lines)
+
+        copy_import.import_file(raw=f.open(), name=_display_name(f), fmt=fmt, attribution=attribution, into=result,
+                                progress=report)
+        done_kb = base_kb + read["bytes"] // 1024
+        if progress:
+            progress(done_kb, total_kb, result.rows)
+    if result.rows == 0:
+        raise ValidationError({"file": "The file has a header but no rows: nothing to import."})
+    entry_source = source or (CostSource.FOCUS if result.formats == {importers.FOCUS} else CostSource.CUR)
+    months = _period_months(result.periods)
+    deleted = _delete_periods(result.periods)
+    written = copy_import.write_facts(result, source=entry_source)
+    copy_import.finish(source=entry_source)
+    _rollup_after_import(result.periods, months)
+    return ImportResult(
+        rows=result.rows, entries=written, deleted=deleted, formats=sorted(result.formats),
+        periods=sorted((p, b, d.isoformat()) for p, b, d in result.periods), files=[f.name for f in files],
+    )
+
+
+def _delete_periods(periods) -> int:
+    """Delete the facts, tag entries and top resources of these (provider, billing account,
+    billing period) scopes; returns the number of daily facts deleted."""
     deleted = 0
-    for provider, billing_account, period in sorted(parsed.periods):
+    for provider, billing_account, period in sorted(periods):
         n, _ = CostEntry.objects.filter(provider=provider, billing_account_id=billing_account,
                                         billing_period=period).delete()
         deleted += n
+        CostTagEntry.objects.filter(provider=provider, billing_account_id=billing_account,
+                                    billing_period=period).delete()
         TopResource.objects.filter(provider=provider, billing_account_id=billing_account, month=period).delete()
+    return deleted
+
+
+def _replace_periods(parsed: importers.ParsedFile, source: str, *, staged: bool = False,
+                     progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+    months = _period_months(parsed.periods)
+    deleted = _delete_periods(parsed.periods)
+    CostTagEntry.objects.bulk_create([
+        CostTagEntry(date=day, billing_period=period, provider=provider, billing_account_id=billing_account,
+                     sub_account_id=sub_account, tag_key=tag_key, tag_value=tag_value, currency=currency,
+                     cost=amounts[0], amortized_cost=amounts[1], source=source)
+        for (day, period, provider, billing_account, sub_account, tag_key, tag_value, currency), amounts
+        in parsed.tag_facts.items()
+    ], batch_size=BATCH_SIZE)
     TopResource.objects.bulk_create([
         TopResource(month=period, provider=provider, billing_account_id=billing_account, resource_id=resource,
                     currency=currency, cost=entry[0], service=entry[1], sub_account_id=entry[2], team_id=entry[3],
@@ -166,7 +252,9 @@ def _replace_periods(parsed: importers.ParsedFile, source: str, *, staged: bool 
     if staged:
         _stage_copy(parsed.facts)
         parsed.facts = {}
-        return deleted, _stage_insert(source)
+        written = _stage_insert(source)
+        _rollup_after_import(parsed.periods, months)
+        return deleted, written
     written = 0
     batch: list[CostEntry] = []
     for key, fact in parsed.facts.items():
@@ -186,7 +274,60 @@ def _replace_periods(parsed: importers.ParsedFile, source: str, *, staged: bool 
     if batch:
         CostEntry.objects.bulk_create(batch)
         written += len(batch)
+    _rollup_after_import(parsed.periods, months)
     return deleted, written
+
+
+# -- Monthly roll-up --------------------------------------------------------------------------------
+def _period_months(periods) -> dict[tuple[str, str], set[date]]:
+    """Per (provider, billing account): the months of the dates the facts of these billing
+    periods fall in (a billing period's charges may be dated outside its month)."""
+    months: dict[tuple[str, str], set[date]] = {}
+    for provider, billing_account, period in periods:
+        found = set(CostEntry.objects.filter(provider=provider, billing_account_id=billing_account,
+                                             billing_period=period).dates("date", "month"))
+        months.setdefault((provider, billing_account), set()).update(found | {period.replace(day=1)})
+    return months
+
+
+def _rollup_after_import(periods, months_before: dict[tuple[str, str], set[date]]) -> None:
+    after = _period_months(periods)
+    for scope, months in after.items():
+        cost_rollup_refresh(provider=scope[0], billing_account_id=scope[1],
+                            months=months | months_before.get(scope, set()))
+
+
+def _month_end(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def cost_rollup_refresh(*, months: set[date] | list[date], provider: str | None = None,
+                        billing_account_id: str | None = None, sub_account_id: str | None = None) -> int:
+    """Rebuild the monthly roll-up of ``months`` (optionally only one provider / billing account
+    / sub-account) from the daily facts, in one INSERT ... SELECT. Callers run it inside the
+    transaction that changed the facts, so readers never see the two disagree."""
+    from django.db.models import Max, Sum
+    from django.db.models.functions import TruncMonth
+
+    written = 0
+    for month in sorted({m.replace(day=1) for m in months}):
+        scope = {"provider": provider, "billing_account_id": billing_account_id, "sub_account_id": sub_account_id}
+        scope = {k: v for k, v in scope.items() if v is not None}
+        CostMonthEntry.objects.filter(month=month, **scope).delete()
+        facts = (CostEntry.objects.filter(date__gte=month, date__lte=_month_end(month), **scope).order_by()
+                 .annotate(month_=TruncMonth("date"))
+                 .values("month_", "provider", "billing_account_id", "sub_account_id", "service", "region", "team_id",
+                         "currency")
+                 .annotate(name_=Max("sub_account_name"), account_=Max("account_id"), cost_=Sum("cost"),
+                           amortized_=Sum("amortized_cost")))
+        sql, params = facts.query.sql_with_params()
+        columns = ("month", "provider", "billing_account_id", "sub_account_id", "service", "region", "team_id",
+                   "currency", "sub_account_name", "account_id", "cost", "amortized_cost")
+        with connection.cursor() as cursor:
+            # The SELECT is the ORM's own (values() columns, then the annotations, in order).
+            cursor.execute(f"INSERT INTO {CostMonthEntry._meta.db_table} ({', '.join(columns)}) {sql}", params)  # nosec B608
+            written += max(cursor.rowcount, 0)
+    return written
 
 
 STAGE_TABLE = "costs_import_stage"
@@ -244,8 +385,11 @@ def _stage_insert(source: str) -> int:
         cursor.execute(
             f"INSERT INTO {CostEntry._meta.db_table} ({key}, sub_account_name, account_id, service_category, cost, "  # nosec B608
             f"amortized_cost, source, created_at) "
-            f"SELECT {key}, max(sub_account_name), max(account_id), max(service_category), sum(cost), "
-            f"sum(amortized_cost), %s, now() FROM {STAGE_TABLE} GROUP BY {key}",
+            f"SELECT {key}, max(sub_account_name COLLATE \"C\"), max(account_id), max(service_category COLLATE \"C\"), sum(cost), "
+            f"sum(amortized_cost), %s, now() FROM {STAGE_TABLE} GROUP BY {key} "
+            # In natural-key order: the unique index fills page by page instead of at random.
+            f"ORDER BY date, provider, billing_account_id, sub_account_id, service, region, coalesce(team_id, 0), "
+            f"currency",
             [source],
         )
         written = cursor.rowcount
@@ -325,8 +469,14 @@ def cost_explorer_sync(
             client = client_factory(account)
             records = list(sources.cost_and_usage(client, account_id=account.account_id, start=start, end=end,
                                                   calls=calls, sleep=sleep))
+            tag_records = [
+                record
+                for tag_key in settings.COST_CE_TAG_KEYS if tag_key.lower() != sources.TEAM_TAG_KEY
+                for record in sources.cost_by_tag_key(client, account_id=account.account_id, start=start, end=end,
+                                                      tag_key=tag_key, calls=calls, sleep=sleep)
+            ]
             outcome.entries = _replace_ce_window(account=account, payer=payer, start=start, end=end,
-                                                 records=records, attribution=attribution)
+                                                 records=records, attribution=attribution, tag_records=tag_records)
         except Exception as exc:  # one account's failure must not stop the others
             if is_access_denied(exc):
                 outcome.status = "access_denied"
@@ -351,16 +501,33 @@ def cost_explorer_sync(
 
 @transaction.atomic
 def _replace_ce_window(*, account: AwsAccount, payer: AwsAccount | None, start: date, end: date,
-                       records: list[sources.CeRecord], attribution: importers.Attribution) -> int:
+                       records: list[sources.CeRecord], attribution: importers.Attribution,
+                       tag_records: list[sources.CeTagRecord] = ()) -> int:
     """Replace this account's AWS facts for [start, end) with what Cost Explorer answered."""
+    old_months = set(CostEntry.objects.filter(provider="AWS", sub_account_id=account.account_id, date__gte=start,
+                                              date__lt=end).dates("date", "month"))
     CostEntry.objects.filter(provider="AWS", sub_account_id=account.account_id, date__gte=start, date__lt=end).delete()
+    CostTagEntry.objects.filter(provider="AWS", sub_account_id=account.account_id, date__gte=start,
+                                date__lt=end).delete()
     facts: dict[tuple, list[Decimal]] = {}
+    tag_facts: dict[tuple, list[Decimal]] = {}
+    tracked = attribution.tag_keys
     for r in records:
-        team_id, _ = attribution.resolve_tags({"team": r.team_tag} if r.team_tag else {}, account.account_id)
+        tags = {"team": r.team_tag} if r.team_tag else {}
+        team_id, _ = attribution.resolve_tags(tags, account.account_id)
         key = (r.date, r.service[:200], team_id, r.currency)
         fact = facts.setdefault(key, [Decimal("0"), Decimal("0")])
         fact[0] += r.unblended
         fact[1] += r.amortized
+        for tag_key, tag_value in (attribution.tag_pairs(tags) if "team" in tracked else ()):
+            entry = tag_facts.setdefault((r.date, tag_key, tag_value, r.currency), [Decimal("0"), Decimal("0")])
+            entry[0] += r.unblended
+            entry[1] += r.amortized
+    for t in tag_records:  # the GroupBy TAG pulls: the same cost again, by one tag key
+        for tag_key, tag_value in attribution.tag_pairs({t.tag_key: t.tag_value}):
+            entry = tag_facts.setdefault((t.date, tag_key, tag_value, t.currency), [Decimal("0"), Decimal("0")])
+            entry[0] += t.unblended
+            entry[1] += t.amortized
     billing_account = payer.account_id if payer else account.account_id
     entries = [
         CostEntry(date=day, billing_period=day.replace(day=1), provider="AWS", billing_account_id=billing_account,
@@ -370,7 +537,62 @@ def _replace_ce_window(*, account: AwsAccount, payer: AwsAccount | None, start: 
         for (day, service, team_id, currency), (cost, amortized) in facts.items()
     ]
     CostEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
+    CostTagEntry.objects.bulk_create([
+        CostTagEntry(date=day, billing_period=day.replace(day=1), provider="AWS", billing_account_id=billing_account,
+                     sub_account_id=account.account_id, tag_key=tag_key, tag_value=tag_value, currency=currency,
+                     cost=cost, amortized_cost=amortized, source=CostSource.CE)
+        for (day, tag_key, tag_value, currency), (cost, amortized) in tag_facts.items()
+    ], batch_size=BATCH_SIZE)
+    new_months = {d.replace(day=1) for d, *_ in facts}
+    cost_rollup_refresh(months=old_months | new_months, provider="AWS", sub_account_id=account.account_id)
     return len(entries)
+
+
+def _forecast_filter(budget: Budget) -> dict | None:
+    if budget.scope == Budget.Scope.TEAM:
+        return {"Tags": {"Key": sources.TEAM_TAG_KEY, "Values": [budget.team.slug]}}
+    if budget.scope == Budget.Scope.ACCOUNT:
+        return {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [budget.account.account_id]}}
+    if budget.scope == Budget.Scope.SERVICE:
+        return {"Dimensions": {"Key": "SERVICE", "Values": [budget.service]}}
+    return None
+
+
+def budget_forecasts_sync(
+    *, actor: Actor, today: date | None = None, client_factory: Callable[[AwsAccount], object] = sources.ce_client_for,
+    sleep: Callable[[float], None] = time.sleep, run: SyncRun | None = None,
+) -> list[CostForecast]:
+    """Cost Explorer's forecast (GetCostForecast, read in the payer account) for the rest of
+    each active budget's period, one request per budget ($0.01 each), upserted per budget and
+    period. A budget Cost Explorer cannot forecast (too little history) keeps the run-rate.
+    Team budgets are forecast through the ``team`` cost-allocation tag."""
+    from apps.core import services as core_services
+
+    _require_admin(actor)
+    today = today or timezone.now().date()
+    payer = AwsAccount.objects.filter(is_payer=True, enabled=True).first()
+    if payer is None:
+        return []
+    client = client_factory(payer)
+    calls = sources.AwsCallCount()
+    saved: list[CostForecast] = []
+    try:
+        for budget in Budget.objects.filter(is_active=True).select_related("team", "account").order_by("pk"):
+            start, end = selectors.period_bounds(today, budget.period)
+            result = sources.cost_forecast(client, start=today, end=end + timedelta(days=1),
+                                           filter_=_forecast_filter(budget), calls=calls, sleep=sleep)
+            if result is None:
+                CostForecast.objects.filter(budget=budget, period_start=start).delete()
+                continue
+            amount, currency = result
+            forecast, _ = CostForecast.objects.update_or_create(
+                budget=budget, period_start=start,
+                defaults={"as_of": today, "amount": amount, "currency": currency, "fetched_at": timezone.now()})
+            saved.append(forecast)
+    finally:
+        if run is not None:
+            core_services.syncrun_progress(run=run, aws_calls=calls.count)
+    return saved
 
 
 def rightsizing_sync(
@@ -484,8 +706,9 @@ def budget_alerts_check(*, today: date | None = None, notify: bool = True) -> li
     today = today or timezone.now().date()
     fx = selectors.FxTable()
     created: list[BudgetAlert] = []
-    for budget in Budget.objects.filter(is_active=True).select_related("team", "account"):
-        status = selectors.budget_status(budget=budget, today=today, fx=fx)
+    budgets = Budget.objects.filter(is_active=True).select_related("team", "account")
+    for status in selectors.budget_statuses_for(budgets, today=today, fx=fx):
+        budget = status.budget
         due: list[int] = [t for t in budget.thresholds if status.spent * 100 >= budget.amount * t]
         if budget.alert_on_forecast and status.forecast_over:
             due.append(BudgetAlert.FORECAST)
@@ -726,6 +949,87 @@ def savings_opportunity_update(*, actor: Actor, opportunity: SavingsOpportunity,
             raise ValidationError({name: "Unknown field."})
         setattr(opportunity, name, value)
     return _save_opportunity(opportunity)
+
+
+# -- Tag rules and FX rates (finance and the CTO, in the portal) -----------------------------------------
+def _save_tag_rule(rule: TagRule) -> TagRule:
+    rule.tag_key, rule.tag_value = rule.tag_key.strip(), rule.tag_value.strip()
+    errors = {}
+    if not rule.tag_key:
+        errors["tag_key"] = "A tag key is required."
+    if not rule.tag_value:
+        errors["tag_value"] = "A tag value is required."
+    if rule.team_id is None:
+        errors["team"] = "Choose the team the tagged costs belong to."
+    if not errors and TagRule.objects.filter(tag_key__iexact=rule.tag_key, tag_value__iexact=rule.tag_value).exclude(
+            pk=rule.pk).exists():
+        errors["tag_value"] = f"{rule.tag_key}={rule.tag_value} already has a rule."
+    if errors:
+        raise ValidationError(errors)
+    rule.full_clean(validate_unique=False, validate_constraints=False)
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def tag_rule_create(*, actor: Actor, tag_key: str, tag_value: str, team: Team | None) -> TagRule:
+    """A new attribution rule; it applies to imports and syncs from now on (facts already
+    imported keep their team until their period is imported again)."""
+    _require_admin(actor)
+    return _save_tag_rule(TagRule(tag_key=tag_key or "", tag_value=tag_value or "", team=team))
+
+
+@transaction.atomic
+def tag_rule_update(*, actor: Actor, rule: TagRule, tag_key: str, tag_value: str, team: Team | None) -> TagRule:
+    _require_admin(actor)
+    rule.tag_key, rule.tag_value, rule.team = tag_key or "", tag_value or "", team
+    return _save_tag_rule(rule)
+
+
+@transaction.atomic
+def tag_rule_delete(*, actor: Actor, rule: TagRule) -> None:
+    _require_admin(actor)
+    rule.delete()
+
+
+def _save_fx_rate(rate: FxRate) -> FxRate:
+    rate.currency = (rate.currency or "").strip().upper()
+    errors = {}
+    if not importers.CURRENCY_RE.match(rate.currency):
+        errors["currency"] = "A currency is an ISO 4217 code such as EUR."
+    elif rate.currency == settings.REPORTING_CURRENCY:
+        errors["currency"] = f"{rate.currency} is the reporting currency: its rate is always 1."
+    if rate.rate is None or rate.rate <= 0:
+        errors["rate"] = "A rate is more than zero."
+    if rate.valid_from is None:
+        errors["valid_from"] = "The day the rate applies from is required."
+    if not errors and FxRate.objects.filter(currency=rate.currency, valid_from=rate.valid_from).exclude(
+            pk=rate.pk).exists():
+        errors["valid_from"] = f"{rate.currency} already has a rate from {rate.valid_from}."
+    if errors:
+        raise ValidationError(errors)
+    rate.full_clean(validate_unique=False, validate_constraints=False)
+    rate.save()
+    return rate
+
+
+@transaction.atomic
+def fx_rate_create(*, actor: Actor, currency: str, valid_from: date, rate: Decimal) -> FxRate:
+    _require_admin(actor)
+    return _save_fx_rate(FxRate(currency=currency, valid_from=valid_from, rate=rate))
+
+
+@transaction.atomic
+def fx_rate_update(*, actor: Actor, fx_rate: FxRate, currency: str, valid_from: date, rate: Decimal) -> FxRate:
+    _require_admin(actor)
+    fx_rate.currency, fx_rate.valid_from, fx_rate.rate = currency, valid_from, rate
+    return _save_fx_rate(fx_rate)
+
+
+@transaction.atomic
+def fx_rate_delete(*, actor: Actor, fx_rate: FxRate) -> None:
+    _require_admin(actor)
+    fx_rate.delete()
 
 
 # -- Schedules -----------------------------------------------------------------------------------------------

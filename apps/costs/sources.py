@@ -118,6 +118,74 @@ def cost_and_usage(
             return
 
 
+@dataclass(frozen=True)
+class CeTagRecord:
+    date: date
+    tag_key: str
+    tag_value: str  # "" for the untagged rest
+    unblended: Decimal
+    amortized: Decimal
+    currency: str
+
+
+def cost_by_tag_key(
+    client, *, account_id: str, start: date, end: date, tag_key: str, calls: AwsCallCount,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[CeTagRecord]:
+    """GetCostAndUsage, DAILY, grouped by one cost-allocation tag (the cost tag dimension), for
+    one linked account over [start, end); follows NextPageToken."""
+    params: dict[str, Any] = {
+        "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
+        "Granularity": "DAILY",
+        "Metrics": list(CE_METRICS),
+        "GroupBy": [{"Type": "TAG", "Key": tag_key}],
+        "Filter": {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [account_id]}},
+    }
+    token: str | None = None
+    while True:
+        request = dict(params)
+        if token:
+            request["NextPageToken"] = token
+        page = call_with_retry(client.get_cost_and_usage, calls=calls, sleep=sleep, **request)
+        for result in page.get("ResultsByTime", []):
+            day = date.fromisoformat(result["TimePeriod"]["Start"])
+            for group in result.get("Groups", []):
+                keys = group.get("Keys", [])
+                metrics = group.get("Metrics", {})
+                unblended = metrics.get("UnblendedCost", {})
+                amortized = metrics.get("AmortizedCost", unblended)
+                yield CeTagRecord(
+                    date=day, tag_key=tag_key, tag_value=_tag_value(keys[0]) if keys else "",
+                    unblended=Decimal(unblended.get("Amount", "0")), amortized=Decimal(amortized.get("Amount", "0")),
+                    currency=unblended.get("Unit", "USD"),
+                )
+        token = page.get("NextPageToken")
+        if not token:
+            return
+
+
+def cost_forecast(
+    client, *, start: date, end: date, filter_: dict | None, calls: AwsCallCount,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[Decimal, str] | None:
+    """GetCostForecast of unblended cost over [start, end) (Start is today or later): the total
+    and its currency, or None when Cost Explorer has too little history to forecast."""
+    params: dict[str, Any] = {"TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
+                              "Metric": "UNBLENDED_COST", "Granularity": "MONTHLY"}
+    if filter_:
+        params["Filter"] = filter_
+    try:
+        page = call_with_retry(client.get_cost_forecast, calls=calls, sleep=sleep, **params)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "DataUnavailableException":
+            return None
+        raise
+    total = page.get("Total") or {}
+    if "Amount" not in total:
+        return None
+    return Decimal(total["Amount"]), total.get("Unit", "USD")
+
+
 # -- S3 ---------------------------------------------------------------------------------------------
 @dataclass
 class InputFile:

@@ -119,6 +119,10 @@ def daily_task() -> dict:
             out["rightsizing"] = len(services.rightsizing_sync(actor=services.SYSTEM))
         except Exception as exc:  # recommendations are a bonus: never block anomalies and budgets
             out["rightsizing_error"] = f"{type(exc).__name__}: {exc}"
+        try:
+            out["forecasts"] = len(services.budget_forecasts_sync(actor=services.SYSTEM))
+        except Exception as exc:  # without a forecast the budgets keep the run-rate
+            out["forecasts_error"] = f"{type(exc).__name__}: {exc}"
     out["idle_savings"] = services.savings_from_idle_findings()
     out["anomalies"] = len(services.anomalies_detect())
     out["budget_alerts"] = len(services.budget_alerts_check(today=timezone.now().date()))

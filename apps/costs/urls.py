@@ -20,4 +20,11 @@ urlpatterns = [
     path("opportunities/<int:pk>/edit/", views.opportunity_edit, name="opportunity-edit"),
     path("import/", views.cost_import, name="import"),
     path("sync/", views.cost_sync, name="sync"),
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/tag-rules/new/", views.tag_rule_create, name="tagrule-create"),
+    path("settings/tag-rules/<int:pk>/edit/", views.tag_rule_edit, name="tagrule-edit"),
+    path("settings/tag-rules/<int:pk>/delete/", views.tag_rule_delete, name="tagrule-delete"),
+    path("settings/fx-rates/new/", views.fx_rate_create, name="fxrate-create"),
+    path("settings/fx-rates/<int:pk>/edit/", views.fx_rate_edit, name="fxrate-edit"),
+    path("settings/fx-rates/<int:pk>/delete/", views.fx_rate_delete, name="fxrate-delete"),
 ]

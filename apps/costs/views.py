@@ -22,8 +22,10 @@ from apps.costs.forms import (
     BudgetForm,
     CostImportForm,
     ExplorerForm,
+    FxRateForm,
     OpportunityForm,
     SubscriptionForm,
+    TagRuleForm,
     TriageForm,
 )
 from apps.costs.models import AwsAccount, CostAnomaly, SavingsOpportunity
@@ -276,3 +278,63 @@ def cost_sync(request):
     run = core_services.syncrun_create(kind=tasks.COST_SYNC, user=request.user, params={"accounts": []})
     transaction.on_commit(lambda: tasks.cost_explorer_sync_task.delay(run.pk))
     return redirect("core:syncrun-detail", pk=run.pk)
+
+
+# -- Tag rules and FX rates -------------------------------------------------------------------------------
+@portal_view
+def settings_page(request):
+    """Attribution rules and exchange rates (finance and the CTO)."""
+    require_role(request.actor, *ADMIN_ROLES)
+    return render(request, "costs/settings.html", {
+        "rules": selectors.tag_rule_list(actor=request.actor),
+        "rates": selectors.fx_rate_list(actor=request.actor),
+        "reporting": selectors.FxTable().reporting,
+    })
+
+
+@portal_view
+def tag_rule_create(request):
+    return _model_form(request, form_class=TagRuleForm, instance=None, create=services.tag_rule_create, update=None,
+                       kwarg="rule", title="New tag rule", back="costs:settings")
+
+
+@portal_view
+def tag_rule_edit(request, pk: int):
+    require_role(request.actor, *ADMIN_ROLES)
+    rule = selectors.tag_rule_get(actor=request.actor, pk=pk)
+    return _model_form(request, form_class=TagRuleForm, instance=rule, create=None, update=services.tag_rule_update,
+                       kwarg="rule", title=f"Edit {rule.tag_key}={rule.tag_value}", back="costs:settings")
+
+
+@portal_view
+@require_POST
+def tag_rule_delete(request, pk: int):
+    require_role(request.actor, *ADMIN_ROLES)
+    rule = selectors.tag_rule_get(actor=request.actor, pk=pk)
+    services.tag_rule_delete(actor=request.actor, rule=rule)
+    messages.success(request, f"Rule {rule.tag_key}={rule.tag_value} deleted.")
+    return redirect("costs:settings")
+
+
+@portal_view
+def fx_rate_create(request):
+    return _model_form(request, form_class=FxRateForm, instance=None, create=services.fx_rate_create, update=None,
+                       kwarg="fx_rate", title="New exchange rate", back="costs:settings")
+
+
+@portal_view
+def fx_rate_edit(request, pk: int):
+    require_role(request.actor, *ADMIN_ROLES)
+    rate = selectors.fx_rate_get(actor=request.actor, pk=pk)
+    return _model_form(request, form_class=FxRateForm, instance=rate, create=None, update=services.fx_rate_update,
+                       kwarg="fx_rate", title=f"Edit {rate}", back="costs:settings")
+
+
+@portal_view
+@require_POST
+def fx_rate_delete(request, pk: int):
+    require_role(request.actor, *ADMIN_ROLES)
+    rate = selectors.fx_rate_get(actor=request.actor, pk=pk)
+    services.fx_rate_delete(actor=request.actor, fx_rate=rate)
+    messages.success(request, f"Rate {rate} deleted.")
+    return redirect("costs:settings")

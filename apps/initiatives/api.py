@@ -2,8 +2,10 @@
 updates with a service token (role ``service`` or ``cto``)."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 
 from apps.core.access import get_actor, get_visible_or_404
@@ -34,6 +36,33 @@ class InitiativeSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "health", "shipped_on", "last_update_on", "created_at", "updated_at"]
         extra_kwargs = {"hours_saved_estimated": {"min_value": None}, "hours_saved_measured": {"min_value": None}}
         validators: list = []
+
+
+class CloudCostFigureSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=24, decimal_places=2)
+    currency = serializers.CharField()
+
+
+class InitiativeDetailSerializer(InitiativeSerializer):
+    """One initiative with its return: benefits (above) next to last month's cloud cost by tag."""
+
+    cost_month = serializers.SerializerMethodField(help_text="The month the cloud cost is for (first day).")
+    monthly_cloud_cost = serializers.SerializerMethodField(
+        help_text="Cloud cost of that month for resources carrying the cost tag, per currency; "
+                  "null when there is no cost data (never an invented 0).")
+
+    class Meta(InitiativeSerializer.Meta):
+        fields = [*InitiativeSerializer.Meta.fields, "cost_month", "monthly_cloud_cost"]
+
+    def get_cost_month(self, obj) -> str:
+        return selectors.last_full_month()[0].isoformat()
+
+    @extend_schema_field(CloudCostFigureSerializer(many=True, allow_null=True))
+    def get_monthly_cloud_cost(self, obj) -> list | None:
+        figures = selectors.monthly_cloud_cost(tag=obj.cost_tag)
+        if figures is None:
+            return None
+        return [{"amount": str(f.amount.quantize(Decimal("0.01"))), "currency": f.currency} for f in figures]
 
 
 class MilestoneSerializer(serializers.ModelSerializer):
@@ -80,6 +109,9 @@ class InitiativeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
 
     def get_queryset(self):
         return selectors.initiative_list(actor=_actor(self.request))
+
+    def get_serializer_class(self):
+        return InitiativeDetailSerializer if self.action == "retrieve" else InitiativeSerializer
 
     def create(self, request, *args, **kwargs):
         # Refuse a role that may never open initiatives before reading its payload (403, not 400).

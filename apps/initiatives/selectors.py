@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from importlib import import_module
-from importlib.util import find_spec
 
 from django.apps import apps
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from apps.core.access import Actor, get_visible_or_404
+from apps.costs import selectors as cost_selectors
 from apps.initiatives import policy
 from apps.initiatives.models import (
     ACTIVE_STATUSES,
@@ -208,37 +207,16 @@ def last_full_month(today: date | None = None) -> tuple[date, date]:
 
 
 def monthly_cloud_cost(*, tag: str, today: date | None = None) -> list[CostFigure] | None:
-    """The cloud cost of the last full month for resources tagged ``tag``, one figure per
-    currency — or None when there is nothing to read: no tag, the costs app not installed,
-    no cost-fact model, or facts that carry no tag. Never an invented number.
-
-    Contract with the costs app (any one of):
-    - ``apps.costs.selectors.cost_by_tag(tag=..., start=..., end=...)`` returning
-      ``[(currency, Decimal), ...]`` or None; or
-    - a ``costs.CostEntry`` model with ``date``, ``amount``, ``currency`` and ``cost_tag`` fields.
-    """
-    if not tag or not apps.is_installed("apps.costs"):
+    """The cloud cost of the last full month for resources tagged ``tag`` (``key=value``, or a
+    bare value read under the costs app's default tag key), one figure per currency — or None
+    when there is no cost data for it (no tag, or no cost fact carries it): never an invented 0."""
+    if not tag:
         return None
     start, end = last_full_month(today)
-    try:
-        if find_spec("apps.costs.selectors") is not None:
-            fn = getattr(import_module("apps.costs.selectors"), "cost_by_tag", None)
-            if callable(fn):
-                rows = fn(tag=tag, start=start, end=end)
-                if rows is None:
-                    return None
-                return [CostFigure(amount=Decimal(a), currency=c, month=start) for c, a in rows]
-        model = apps.get_model("costs", "CostEntry")
-    except (LookupError, ImportError):
+    rows = cost_selectors.cost_by_tag(tag=tag, start=start, end=end)
+    if rows is None:
         return None
-    names = {f.name for f in model._meta.get_fields()}
-    if not {"date", "amount", "currency", "cost_tag"} <= names:
-        return None
-    rows = (
-        model._default_manager.filter(cost_tag=tag, date__gte=start, date__lte=end)
-        .values("currency").annotate(total=Sum("amount")).order_by("currency")
-    )
-    return [CostFigure(amount=r["total"], currency=r["currency"], month=start) for r in rows]
+    return [CostFigure(amount=amount, currency=currency, month=start) for currency, amount in rows]
 
 
 # -- quarterly summary and benefits roll-up ----------------------------------------------------------

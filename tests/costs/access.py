@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from apps.core import services as core_services
-from apps.costs.models import Budget, CostAnomaly, CostEntry, SavingsOpportunity, ToolSubscription
+from apps.costs.models import Budget, CostAnomaly, CostEntry, FxRate, SavingsOpportunity, TagRule, ToolSubscription
 from tests.access import Case, api, override, page
 
 VIEW = ("cto", "finance", "em")
@@ -37,6 +37,8 @@ def cases(world):
     opp = SavingsOpportunity.objects.create(title="Rightsize db", team=alpha, estimated_monthly=Decimal("120"),
                                             currency="USD")
     run = core_services.syncrun_create(kind="cost_import", user=world.users["finance"])
+    rule = TagRule.objects.create(tag_key="business_unit", tag_value="Growth", team=alpha)
+    rate = FxRate.objects.create(currency="EUR", valid_from=date(2025, 1, 1), rate=Decimal("1.08"))
     post_page = override(page(allowed=ADMIN, ok=302), engineer=403)
     return [
         Case("costs:overview", page(allowed=VIEW)),
@@ -58,6 +60,20 @@ def cases(world):
         # POST-only: a GET is refused (405) once signed in; a POST starts a run (302 to its page).
         Case("costs:sync", page(ok=405, denied=405)),
         Case("costs:sync", post_page, method="post", data={}),
+        # Tag rules and FX rates: finance and the CTO only (EMs included: 403).
+        Case("costs:settings", page(allowed=ADMIN)),
+        Case("costs:tagrule-create", page(allowed=ADMIN)),
+        Case("costs:tagrule-create", override(page(allowed=ADMIN, ok=302), engineer=403), method="post",
+             data={"tag_key": "project", "tag_value": "apollo", "team": alpha.pk}),
+        Case("costs:tagrule-edit", page(allowed=ADMIN), kwargs={"pk": rule.pk}),
+        Case("costs:tagrule-delete", page(ok=405, denied=405), kwargs={"pk": rule.pk}),
+        Case("costs:tagrule-delete", post_page, kwargs={"pk": rule.pk}, method="post", data={}),
+        Case("costs:fxrate-create", page(allowed=ADMIN)),
+        Case("costs:fxrate-edit", page(allowed=ADMIN), kwargs={"pk": rate.pk}),
+        Case("costs:fxrate-edit", page(allowed=ADMIN, ok=302), kwargs={"pk": rate.pk}, method="post",
+             data={"currency": "EUR", "valid_from": "2025-01-01", "rate": "1.10"}),
+        Case("costs:fxrate-delete", page(ok=405, denied=405), kwargs={"pk": rate.pk}),
+        Case("costs:fxrate-delete", post_page, kwargs={"pk": rate.pk}, method="post", data={}),
         Case("api:cost-entry-list", api(allowed=VIEW)),
         Case("api:cost-entry-detail", api(allowed=VIEW), kwargs={"pk": entry.pk}),
         Case("api:cost-aggregate", api(allowed=VIEW), query="group_by=team&granularity=monthly"),

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from django.core.management import call_command
+from django.db.models import Sum
 from moto import mock_aws
 
 from apps.core.models import SyncRun
@@ -20,6 +21,12 @@ from tests.costs.helpers import FOCUS_SAMPLE, csv_totals, db_totals, focus_csv
 from tests.factories import TeamFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_extra_tag_pulls(settings):
+    """Most tests stub only the main GetCostAndUsage pull; the tag-dimension pulls have their own test."""
+    settings.COST_CE_TAG_KEYS = []
 
 
 @pytest.fixture
@@ -166,6 +173,11 @@ def test_pagination_backfill_then_incremental_window():
     assert {(e.date.isoformat(), e.cost) for e in CostEntry.objects.filter(service="Amazon EC2")} == {
         ("2025-03-17", Decimal("10.25")), ("2025-03-18", Decimal("12"))}
     assert CostEntry.objects.filter(source=CostSource.CE).count() == 3
+    # The monthly roll-up follows the restated window in the same transaction.
+    from apps.costs.models import CostMonthEntry
+
+    assert sorted(CostMonthEntry.objects.values_list("month", "service", "team_id", "cost")) == [
+        (date(2025, 3, 1), "Amazon EC2", team.pk, Decimal("22.25")), (date(2025, 3, 1), "Amazon S3", other.pk, Decimal("1"))]
 
 
 def test_limit_exceeded_is_retried_with_backoff_and_counted():
@@ -274,3 +286,46 @@ def test_rightsizing_recommendations_become_savings_opportunities():
         ("Rightsize i-0dead (t3.large) (idle: terminate)", Decimal("60.70"), "payments", "open"),
         ("Rightsize pay-api-1 (m5.2xlarge) to m5.xlarge", Decimal("80.50"), "payments", "in_progress"),
     ]
+
+
+def _tag_page(tag_key: str, days: list[tuple[str, list[tuple[str, str]]]]) -> dict:
+    return {"ResultsByTime": [
+        {"TimePeriod": {"Start": d, "End": (date.fromisoformat(d) + timedelta(days=1)).isoformat()},
+         "Total": {}, "Estimated": False,
+         "Groups": [{"Keys": [f"{tag_key}${value}"], "Metrics": {
+             "UnblendedCost": {"Amount": amount, "Unit": "USD"}, "AmortizedCost": {"Amount": amount, "Unit": "USD"}}}
+             for value, amount in groups]}
+        for d, groups in days
+    ], "DimensionValueAttributes": []}
+
+
+def test_cost_explorer_fills_the_tag_dimension_with_group_by_tag(settings):
+    from apps.costs.models import CostTagEntry
+    from apps.costs.selectors import cost_by_tag
+
+    settings.COST_CE_TAG_KEYS = ["initiative"]
+    TeamFactory(slug="payments", name="Payments")
+    account = AwsAccount.objects.create(account_id="111122223333", name="prod")
+    start = TODAY - timedelta(days=365)
+    client = _ce_client()
+    stub = Stubber(client)
+    stub.add_response("get_cost_and_usage", _page([("2025-03-17", [("Amazon EC2", "payments", "10.25"),
+                                                                   ("Amazon S3", "", "1.00")])]),
+                      _expected(account.account_id, start, TODAY))
+    tag_params = {**_expected(account.account_id, start, TODAY), "GroupBy": [{"Type": "TAG", "Key": "initiative"}]}
+    stub.add_response("get_cost_and_usage", _tag_page("initiative", [("2025-03-17", [("invoice-ocr", "7.50"),
+                                                                                      ("", "3.75")])]), tag_params)
+    with stub:
+        results = services.cost_explorer_sync(actor=services.SYSTEM, today=TODAY, client_factory=lambda a: client,
+                                              sleep=lambda s: None)
+    stub.assert_no_pending_responses()
+
+    assert [(r.status, r.calls, r.entries) for r in results] == [("ok", 2, 2)]
+    # The tag pull adds no daily facts (the same money again), only the tag dimension.
+    assert CostEntry.objects.aggregate(s=Sum("cost"))["s"] == Decimal("11.25")
+    assert set(CostTagEntry.objects.values_list("tag_key", "tag_value", "cost", "source")) == {
+        ("initiative", "invoice-ocr", Decimal("7.5"), "ce"), ("team", "payments", Decimal("10.25"), "ce")}
+    assert cost_by_tag(tag="initiative=invoice-ocr", start=date(2025, 3, 1), end=date(2025, 3, 31)) == [
+        ("USD", Decimal("7.5"))]
+    assert cost_by_tag(tag="team=payments", start=date(2025, 3, 1), end=date(2025, 3, 31)) == [
+        ("USD", Decimal("10.25"))]

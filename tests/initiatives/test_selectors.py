@@ -1,16 +1,21 @@
 """Benefits roll-up per team, the quarterly summary, the timeline and the cloud-cost read."""
 from __future__ import annotations
 
+import csv
+import json
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.access import get_actor
+from apps.costs import selectors as cost_selectors
 from apps.initiatives import selectors
 from apps.initiatives.models import Initiative
+from tests.costs.helpers import focus_csv
 from tests.initiatives.factories import InitiativeFactory, MilestoneFactory, StatusUpdateFactory
 
 S, K = Initiative.Status, Initiative.Kind
@@ -91,13 +96,84 @@ def test_timeline_merges_updates_and_milestones(world):
     ]
 
 
-def test_cloud_cost_is_none_without_cost_data(world):
-    # This branch's costs app has no cost-fact model yet: nothing is invented.
-    assert selectors.monthly_cloud_cost(tag="invoice-ocr") is None
+def _import_tagged_month(tmp_path, month_start: date) -> Path:
+    """A FOCUS file of last month with initiative tags (bare keys, ``user:`` keys, mixed case),
+    imported through the real importer; returns its path."""
+    from apps.costs import services
+
+    day = month_start + timedelta(days=3)
+    rows = [
+        {"BilledCost": "12.40", "Tags": '{"initiative": "invoice-ocr", "team": "alpha"}'},
+        {"BilledCost": "0.35", "Tags": '{"user:Initiative": " Invoice-OCR "}', "ServiceName": "Amazon S3"},
+        {"BilledCost": "7", "Tags": '{"initiative": "ticket-triage"}'},
+        {"BilledCost": "100", "Tags": "NULL"},
+        {"BilledCost": "5.10", "Tags": '{"initiative": "invoice-ocr"}', "BillingCurrency": "EUR"},
+        # Another month: not in "last month".
+        {"BilledCost": "999", "Tags": '{"initiative": "invoice-ocr"}',
+         "ChargePeriodStart": (month_start - timedelta(days=2)).isoformat()},
+    ]
+    for row in rows:
+        charge = row.get("ChargePeriodStart", day.isoformat())
+        row.setdefault("ChargePeriodStart", charge + " 00:00:00")
+        row["BillingPeriodStart"] = date.fromisoformat(charge[:10]).replace(day=1).isoformat()
+    path = tmp_path / "tagged.csv"
+    path.write_text(focus_csv(rows))
+    services.cost_file_import(actor=services.SYSTEM, files=services.input_files_for(str(path)))
+    return path
+
+
+def _independent_tag_sum(path: Path, value: str, start: date, end: date) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    with open(path, newline="") as fh:
+        for row in csv.DictReader(fh):
+            tags = {} if row["Tags"] == "NULL" else json.loads(row["Tags"])
+            tags = {k.lower().removeprefix("user:"): str(v).strip().lower() for k, v in tags.items()}
+            day = date.fromisoformat(row["ChargePeriodStart"][:10])
+            if tags.get("initiative") == value and start <= day <= end:
+                totals[row["BillingCurrency"]] = totals.get(row["BillingCurrency"], Decimal("0")) + Decimal(row["BilledCost"])
+    return totals
+
+
+def test_tagged_import_gives_the_initiative_its_monthly_cloud_cost(world, tmp_path):
+    start, end = selectors.last_full_month()
+    path = _import_tagged_month(tmp_path, start)
+    initiative = InitiativeFactory(team=world.teams["alpha"], owner=world.tl, cost_tag="initiative=invoice-ocr",
+                                   hours_saved_measured=Decimal("42"))
+    expected = _independent_tag_sum(path, "invoice-ocr", start, end)
+    assert expected == {"USD": Decimal("12.75"), "EUR": Decimal("5.10")}
+
+    assert cost_selectors.cost_by_tag(tag="initiative=invoice-ocr", start=start, end=end) == sorted(expected.items())
+    figures = selectors.monthly_cloud_cost(tag=initiative.cost_tag)
+    assert [(f.currency, f.amount, f.month) for f in figures] == [(c, a, start) for c, a in sorted(expected.items())]
+    # A bare value is read under the default key (initiative).
+    assert selectors.monthly_cloud_cost(tag="Invoice-OCR") == figures
+
+    html = world.client("engineer").get(reverse("initiatives:detail", args=[initiative.pk])).content.decode()
+    benefits = html[html.index('data-testid="benefits"'):html.index('data-testid="milestones"')]
+    assert "measured <strong>42.0</strong>" in benefits
+    assert "12.75" in benefits and "5.10" in benefits
+    assert "no cost data" not in benefits
+
+    api = world.client("engineer").get(f"/api/v1/initiatives/{initiative.pk}/").json()
+    assert api["cost_month"] == start.isoformat()
+    assert api["monthly_cloud_cost"] == [{"amount": "5.10", "currency": "EUR"}, {"amount": "12.75", "currency": "USD"}]
+
+
+def test_an_initiative_whose_tag_has_no_cost_shows_no_cost_data_not_zero(world, tmp_path):
+    start, _ = selectors.last_full_month()
+    _import_tagged_month(tmp_path, start)
+    quiet = InitiativeFactory(team=world.teams["alpha"], owner=world.tl, cost_tag="initiative=call-notes")
+    untagged = InitiativeFactory(team=world.teams["alpha"], owner=world.tl, cost_tag="")
+
+    assert selectors.monthly_cloud_cost(tag="initiative=call-notes") is None
     assert selectors.monthly_cloud_cost(tag="") is None
-    initiative = InitiativeFactory(team=world.teams["alpha"], owner=world.tl, cost_tag="invoice-ocr")
-    html = world.client("cto").get(reverse("initiatives:detail", args=[initiative.pk])).content.decode()
-    assert "not available" in html
+    for initiative, says in ((quiet, "no cost data"), (untagged, "no cost tag")):
+        html = world.client("cto").get(reverse("initiatives:detail", args=[initiative.pk])).content.decode()
+        cost = html[html.index('data-testid="cloud-cost"'):]
+        cost = cost[:cost.index("</p>")]
+        assert says in cost
+        assert "0.00" not in cost and "$0" not in cost
+        assert world.client("cto").get(f"/api/v1/initiatives/{initiative.pk}/").json()["monthly_cloud_cost"] is None
 
 
 def test_last_full_month():
