@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import re
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -172,7 +174,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Cache, broker ------------------------------------------------------------------------------
 REDIS_URL = env_url("REDIS_URL", None)
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    _cache_url = REDIS_URL
+    _xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if TESTING and _xdist_worker.startswith("gw"):
+        # Parallel test processes share one Redis: each gets its own database for the cache, so
+        # one process's cache.clear() (FLUSHDB) never empties another's sessions or counters.
+        _parts = urlsplit(REDIS_URL)
+        _base = int(_parts.path.lstrip("/") or 0)
+        _index = int(_xdist_worker[2:])
+        _db = _base - _index if _base >= _index else _base + _index
+        _cache_url = urlunsplit(_parts._replace(path=f"/{_db}"))
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Sessions are written to the database and read through the cache (one query less a request).
@@ -335,6 +347,8 @@ SPECTACULAR_SETTINGS = {
         "CostAnomalyStatusEnum": "apps.costs.models.CostAnomaly.Status",
         "SyncRunStatusEnum": "apps.core.models.SyncRun.Status",
         "InitiativeStatusEnum": "apps.initiatives.models.Initiative.Status",
+        "SearchKindEnum": "apps.search.kinds.KIND_CHOICES",
+        "InitiativeKindEnum": "apps.initiatives.models.Initiative.Kind",
     },
 }
 

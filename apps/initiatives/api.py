@@ -49,7 +49,8 @@ class InitiativeDetailSerializer(InitiativeSerializer):
     cost_month = serializers.SerializerMethodField(help_text="The month the cloud cost is for (first day).")
     monthly_cloud_cost = serializers.SerializerMethodField(
         help_text="Cloud cost of that month for resources carrying the cost tag, per currency; "
-                  "null when there is no cost data (never an invented 0).")
+                  "null when there is no cost data (never an invented 0) or the caller may not see "
+                  "this team's costs (finance and the CTO see all, an EM their teams').")
 
     class Meta(InitiativeSerializer.Meta):
         fields = [*InitiativeSerializer.Meta.fields, "cost_month", "monthly_cloud_cost"]
@@ -59,6 +60,9 @@ class InitiativeDetailSerializer(InitiativeSerializer):
 
     @extend_schema_field(CloudCostFigureSerializer(many=True, allow_null=True))
     def get_monthly_cloud_cost(self, obj) -> list | None:
+        request = self.context.get("request")
+        if request is None or not selectors.can_see_cloud_cost(_actor(request), obj):
+            return None
         figures = selectors.monthly_cloud_cost(tag=obj.cost_tag)
         if figures is None:
             return None

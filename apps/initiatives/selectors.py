@@ -206,6 +206,13 @@ def last_full_month(today: date | None = None) -> tuple[date, date]:
     return last_prev.replace(day=1), last_prev
 
 
+def can_see_cloud_cost(actor: Actor, initiative: Initiative) -> bool:
+    """The costs app's rule carries over: finance and the CTO see every initiative's cloud cost,
+    an EM those of their teams' initiatives; everyone else sees the benefits without the cost."""
+    teams = cost_selectors.visible_team_ids(actor)
+    return teams is None or initiative.team_id in teams
+
+
 def monthly_cloud_cost(*, tag: str, today: date | None = None) -> list[CostFigure] | None:
     """The cloud cost of the last full month for resources tagged ``tag`` (``key=value``, or a
     bare value read under the costs app's default tag key), one figure per currency — or None

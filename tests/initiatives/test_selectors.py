@@ -148,15 +148,32 @@ def test_tagged_import_gives_the_initiative_its_monthly_cloud_cost(world, tmp_pa
     # A bare value is read under the default key (initiative).
     assert selectors.monthly_cloud_cost(tag="Invoice-OCR") == figures
 
-    html = world.client("engineer").get(reverse("initiatives:detail", args=[initiative.pk])).content.decode()
-    benefits = html[html.index('data-testid="benefits"'):html.index('data-testid="milestones"')]
-    assert "measured <strong>42.0</strong>" in benefits
-    assert "12.75" in benefits and "5.10" in benefits
-    assert "no cost data" not in benefits
+    # The EM of the initiative's team, finance and the CTO see the cost next to the benefits.
+    for role in ("em", "finance", "cto"):
+        html = world.client(role).get(reverse("initiatives:detail", args=[initiative.pk])).content.decode()
+        benefits = html[html.index('data-testid="benefits"'):html.index('data-testid="milestones"')]
+        assert "measured <strong>42.0</strong>" in benefits
+        assert "12.75" in benefits and "5.10" in benefits
+        assert "no cost data" not in benefits
+        api = world.client(role).get(f"/api/v1/initiatives/{initiative.pk}/").json()
+        assert api["cost_month"] == start.isoformat()
+        assert api["monthly_cloud_cost"] == [{"amount": "5.10", "currency": "EUR"},
+                                             {"amount": "12.75", "currency": "USD"}]
 
-    api = world.client("engineer").get(f"/api/v1/initiatives/{initiative.pk}/").json()
-    assert api["cost_month"] == start.isoformat()
-    assert api["monthly_cloud_cost"] == [{"amount": "5.10", "currency": "EUR"}, {"amount": "12.75", "currency": "USD"}]
+
+def test_only_cost_viewers_of_the_team_see_an_initiatives_cloud_cost(world, tmp_path):
+    start, _ = selectors.last_full_month()
+    _import_tagged_month(tmp_path, start)
+    initiative = InitiativeFactory(team=world.teams["alpha"], owner=world.tl, cost_tag="initiative=invoice-ocr",
+                                   hours_saved_measured=Decimal("42"))
+    for role in ("engineer", "tl", "em2", "pm"):
+        response = world.client(role).get(reverse("initiatives:detail", args=[initiative.pk]))
+        assert response.status_code == 200, role
+        html = response.content.decode()
+        assert "measured <strong>42.0</strong>" in html  # the benefits are for everyone who sees it
+        assert 'data-testid="cloud-cost"' not in html and "12.75" not in html, role
+        api = world.client(role).get(f"/api/v1/initiatives/{initiative.pk}/").json()
+        assert api["monthly_cloud_cost"] is None, role
 
 
 def test_an_initiative_whose_tag_has_no_cost_shows_no_cost_data_not_zero(world, tmp_path):
