@@ -215,6 +215,8 @@ def test_only_the_sign_in_flow_calls_django_login():
 
 def test_voluntary_enrolment_makes_the_next_login_ask_for_a_code(world):
     client = world.client("engineer")
+    home = client.get("/").content.decode()
+    assert f'href="{reverse("accounts:mfa-enrol")}" data-testid="mfa-link"' in home  # the user menu leads there
     client.get(reverse("accounts:mfa-enrol"))
     key = client.session[flow.ENROL_KEY]
     assert client.post(reverse("accounts:mfa-enrol"), {"code": code_for(key)}).status_code == 200
