@@ -90,14 +90,20 @@ class FxTable:
 
     def __init__(self) -> None:
         self.reporting = settings.REPORTING_CURRENCY
-        self._rates: dict[str, tuple[list[date], list[Decimal]]] = {}
-        rows: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
-        for currency, valid_from, rate in FxRate.objects.order_by("currency", "valid_from").values_list(
-            "currency", "valid_from", "rate"
-        ):
-            rows[currency].append((valid_from, rate))
-        for currency, pairs in rows.items():
-            self._rates[currency] = ([d for d, _ in pairs], [r for _, r in pairs])
+        self._loaded: dict[str, tuple[list[date], list[Decimal]]] | None = None
+
+    @property
+    def _rates(self) -> dict[str, tuple[list[date], list[Decimal]]]:
+        """Read on first use, so building a table costs nothing until a rate is needed (and
+        the API schema can be generated without a database)."""
+        if self._loaded is None:
+            rows: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
+            for currency, valid_from, rate in FxRate.objects.order_by("currency", "valid_from").values_list(
+                "currency", "valid_from", "rate"
+            ):
+                rows[currency].append((valid_from, rate))
+            self._loaded = {c: ([d for d, _ in pairs], [r for _, r in pairs]) for c, pairs in rows.items()}
+        return self._loaded
 
     def rate(self, currency: str, day: date) -> Decimal | None:
         if currency == self.reporting:
