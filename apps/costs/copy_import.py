@@ -208,7 +208,7 @@ FACT_COLUMNS = ("date, billing_period, provider, billing_account_id, sub_account
 
 def _stage_rows() -> None:
     """Partial sums of the typed rows of one file into the facts staging table (several files)."""
-    from apps.costs import services
+    from apps.costs.services import imports as services
 
     with connection.cursor() as cur:
         cur.execute(f"INSERT INTO {services.STAGE_TABLE} ({FACT_COLUMNS}) {FACT_SELECT}")  # nosec B608
@@ -218,8 +218,8 @@ def _stage_rows() -> None:
 def write_facts(into: CopyResult, *, source: str) -> int:
     """Insert the daily facts: straight from the typed rows when there was one file, else
     through the staging table (which sums the files' partial sums). Returns the rows written."""
-    from apps.costs import services
     from apps.costs.models import CostEntry
+    from apps.costs.services import imports as services
 
     if into.staged:
         if into.pending:
@@ -388,7 +388,7 @@ def _resolve_tags(fmt: str, attribution: importers.Attribution, tag_columns, *, 
 
 
 def _copy(value) -> str:
-    from apps.costs.services import _copy_text
+    from apps.costs.services.imports import _copy_text
 
     return _copy_text(value)
 

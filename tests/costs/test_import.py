@@ -243,7 +243,8 @@ def test_monthly_top_resources_from_the_sample():
 
 
 def test_postgres_spills_partial_sums_and_still_gives_exact_totals(require_postgres, monkeypatch, settings):
-    from apps.costs import importers, services
+    from apps.costs import importers
+    from apps.costs.services import imports as services
 
     settings.COSTS_COPY_IMPORT = False  # the streaming reader on PostgreSQL (also the COPY path's fallback)
 

@@ -12,8 +12,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from apps.costs import services
 from apps.costs.models import AwsAccount, CostEntry, CostMonthEntry, CostTagEntry, TagRule, TopResource
+from apps.costs.services import imports as import_services
 from tests.costs.helpers import FOCUS_SAMPLE, focus_csv, import_path
 from tests.costs.test_import import CUR_HEADER, _corrupt
 from tests.factories import TeamFactory
@@ -113,8 +113,8 @@ def test_copy_path_and_streaming_reader_give_identical_results(require_postgres,
         shutil.copy(FOCUS_SAMPLE, location / "a.csv")
         shutil.copy(_tagged_focus(tmp_path), location / "b.csv")
     streaming_calls = []
-    real = services._replace_periods
-    monkeypatch.setattr(services, "_replace_periods", lambda *a, **k: (streaming_calls.append(1), real(*a, **k))[1])
+    real = import_services._replace_periods
+    monkeypatch.setattr(import_services, "_replace_periods", lambda *a, **k: (streaming_calls.append(1), real(*a, **k))[1])
 
     caplog.set_level(logging.INFO, logger="apps.costs.services")
     settings.COSTS_COPY_IMPORT = True
