@@ -45,6 +45,15 @@ BACKENDS = (FULLTEXT, SIMPLE)
 START, STOP = "\ue000", "\ue001"
 _MARKED = re.compile(f"{START}(.*?){STOP}", re.S)
 _WORD = re.compile(r"[^\W_]+")
+# Markdown syntax that would show as noise in a one-line snippet: emphasis and code marks,
+# heading hashes, link targets (the link text stays).
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)\s]*\)?")  # a snippet may cut a link short
+_MARKDOWN_MARKS = re.compile(r"\*\*|~~|`+|(?m:^\s*#{1,6}\s+)|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
+
+
+def plain_snippet(text: str) -> str:
+    """The snippet's text without Markdown syntax (the highlight markers stay)."""
+    return _MARKDOWN_MARKS.sub("", _MARKDOWN_LINK.sub(r"\1", text))
 
 
 @dataclass(frozen=True)
@@ -236,7 +245,7 @@ def _hits(kind: Kind, rows: list[dict]) -> list[Hit]:
         title, url, meta = kind.present(row)
         rank = row["search_rank"]
         hits.append(Hit(kind=kind.key, id=row["pk"], title=title, url=url, meta=meta,
-                        marked_snippet=row["search_snippet"] or "",
+                        marked_snippet=plain_snippet(row["search_snippet"] or ""),
                         rank=round(float(rank), 6) if rank is not None else None))
     return hits
 

@@ -240,3 +240,18 @@ def test_api_is_in_the_schema(world):
     kind = next(p for p in operation["parameters"] if p["name"] == "kind")
     assert set(kind["schema"]["enum"]) == {k.key for k in selectors.KINDS}
     assert {"200", "400"} <= set(operation["responses"])
+
+
+def test_snippets_show_text_not_markdown_syntax(world, series, backend):
+    meeting(series, "Ibis: rotate every **90 days** with `aws sso login`; see [the runbook](https://wiki/rb).")
+    html = world.client("em").get(reverse("search:results"), {"q": "ibis"}).content.decode()
+    snippet = html[html.index('data-testid="search-hit"'):]
+    snippet = snippet[:snippet.index("</li>") if "</li>" in snippet else 2000]
+    assert "90 days" in snippet and "aws sso login" in snippet and "the runbook" in snippet
+    assert "**" not in snippet and "`" not in snippet and "https://wiki/rb" not in snippet
+    assert "<mark>Ibis</mark>" in snippet
+
+
+def test_plain_snippet_keeps_identifiers_and_the_highlight():
+    marked = f"## Notes\ncall {START}__init__{STOP} on a*b and 2 * 3, not *this*"
+    assert selectors.plain_snippet(marked) == f"Notes\ncall {START}__init__{STOP} on a*b and 2 * 3, not this"
