@@ -39,6 +39,9 @@ class Kind:
     """Matched by substring as well as by words (ids, ARNs, e-mail addresses)."""
     row_fields: tuple[str, ...] = ()
     """Extra columns :attr:`present` needs to build the title, link and meta line."""
+    stored_body_vector: str = ""
+    """PostgreSQL: a generated tsvector column holding the body's words (read instead of
+    running ``to_tsvector`` over every visible row's body)."""
     narrow: Callable[[QuerySet, Actor], QuerySet] | None = None
     """Optional: a further filter or annotation (never a widening)."""
     present: Callable[[dict], tuple[str, str, str]] = field(default=lambda row: ("", "", ""))
@@ -139,6 +142,7 @@ def _resource(row: dict) -> tuple[str, str, str]:
 KINDS: tuple[Kind, ...] = (
     Kind("meeting", "Meeting notes", "journal-text", lambda a: syncs.meeting_list(actor=a),
          title_fields=("title", "series__title"), body_fields=("notes",),
+         stored_body_vector="notes_search_vector",  # syncs migration 0003
          row_fields=("title", "series__title", "scheduled_at"), present=_meeting),
     Kind("decision", "Decisions", "check2-square", lambda a: syncs.decision_list(actor=a),
          title_fields=("text",), body_fields=("rationale",),

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from functools import reduce
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector, SearchVectorField
 from django.db import connection
-from django.db.models import F, Q, QuerySet, TextField, Value
+from django.db.models import F, Func, Q, QuerySet, TextField, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -201,7 +202,13 @@ def _text_expression(fields: tuple[str, ...]):
 def fulltext_rows(qs: QuerySet, kind: Kind, q: str, *, limit: int) -> list[dict]:
     query = ts_query(q)
     vector = SearchVector(*kind.title_fields, weight="A", config=FTS_CONFIG)
-    if kind.body_fields:
+    if kind.stored_body_vector:
+        quote = connection.ops.quote_name
+        stored = RawSQL(f"setweight({quote(qs.model._meta.db_table)}.{quote(kind.stored_body_vector)}, 'B')", (),
+                        output_field=SearchVectorField())
+        vector = Func(vector, stored, template="(%(expressions)s)", arg_joiner=" || ",
+                      output_field=SearchVectorField())
+    elif kind.body_fields:
         vector = vector + SearchVector(*kind.body_fields, weight="B", config=FTS_CONFIG)
     match = Q(search_document=query)
     for name in kind.identifier_fields:

@@ -255,3 +255,22 @@ def test_snippets_show_text_not_markdown_syntax(world, series, backend):
 def test_plain_snippet_keeps_identifiers_and_the_highlight():
     marked = f"## Notes\ncall {START}__init__{STOP} on a*b and 2 * 3, not *this*"
     assert selectors.plain_snippet(marked) == f"Notes\ncall {START}__init__{STOP} on a*b and 2 * 3, not this"
+
+
+def test_postgres_reads_meeting_notes_from_the_stored_vector_which_follows_every_save(require_postgres, world,
+                                                                                   series):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.syncs import services as sync_services
+
+    found = meeting(series, "The pelican rollout slipped a week.")
+    em = get_actor(world.users["em"])
+    with CaptureQueriesContext(connection) as ctx:
+        assert hits(em, "pelican", kind="meeting", backend=selectors.FULLTEXT) == [("meeting", found.pk)]
+    meeting_sql = next(q["sql"] for q in ctx.captured_queries if "syncs_meeting" in q["sql"] and "@@" in q["sql"])
+    assert '"notes_search_vector"' in meeting_sql
+
+    sync_services.meeting_notes_save(actor=em, meeting=found, body="Now the heron rollout slipped.", version=found.version)
+    assert hits(em, "pelican", kind="meeting", backend=selectors.FULLTEXT) == []
+    assert hits(em, "heron", kind="meeting", backend=selectors.FULLTEXT) == [("meeting", found.pk)]
