@@ -236,5 +236,8 @@ def sso_callback(request):
     if user is None:
         return _sso_refused(request, f"No portal user has the e-mail address {identity.email}. Ask HR or the CTO "
                                      "to add you to the org first.")
+    locked = _refuse_if_locked(request, user)  # a lock-out (wrong passwords or codes) holds for SSO too
+    if locked is not None:
+        return locked
     next_url = request.session.pop(SSO_NEXT_KEY, "") or resolve_url(settings.LOGIN_REDIRECT_URL)
     return _after_first_step(request, user, method="sso", next_url=next_url, idp_mfa=identity.idp_mfa)

@@ -212,3 +212,13 @@ def test_the_user_can_still_use_the_local_password_login(world, sso):
     client = Client()
     response = client.post(reverse("login"), {"username": "engineer", "password": "pw-for-tests-1"})
     assert response.status_code == 302 and "_auth_user_id" in client.session
+
+
+@pytest.mark.django_db
+def test_an_account_locked_by_wrong_passwords_cannot_sign_in_through_sso_either(world, sso, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post(reverse("login"), {"username": "engineer", "password": "not-the-password"})
+    client = Client()
+    response = callback(client, sign_in_at_provider(start(client), "eng"))
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
