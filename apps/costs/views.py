@@ -16,7 +16,7 @@ from apps.core import services as core_services
 from apps.core.access import require_role
 from apps.core.forms import add_service_errors
 from apps.core.models import SyncRun
-from apps.core.views import portal_view
+from apps.core.views import portal_view, submit_form
 from apps.costs import selectors, services, tasks
 from apps.costs.forms import (
     BudgetForm,
@@ -190,16 +190,15 @@ def subscription_list(request):
 def _model_form(request, *, form_class, instance, create, update, kwarg, title, back):
     require_role(request.actor, *ADMIN_ROLES)
     form = form_class(request.POST or None, instance=instance)
-    if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in form_class.Meta.fields}
-        try:
-            obj = create(actor=request.actor, **fields) if instance is None else update(
-                actor=request.actor, **{kwarg: instance}, **fields)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{obj} saved.")
-            return redirect(back)
+
+    def save(data):
+        fields = {name: data[name] for name in form_class.Meta.fields}
+        if instance is None:
+            return create(actor=request.actor, **fields)
+        return update(actor=request.actor, **{kwarg: instance}, **fields)
+
+    if done := submit_form(request, form, save, message=lambda obj: f"{obj} saved.", to=back):
+        return done
     return render(request, "costs/form.html", {"form": form, "title": title, "back": back})
 
 

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_POST
 
 from apps.core.access import get_visible_or_404
 from apps.core.forms import add_service_errors
-from apps.core.views import portal_view
+from apps.core.views import portal_view, submit_form
 from apps.initiatives import policy, selectors, services
 from apps.initiatives.forms import InitiativeForm, LinkForm, MilestoneForm, StatusUpdateForm
 from apps.initiatives.models import Health, Initiative, InitiativeLink, Milestone
@@ -142,14 +142,12 @@ def milestone_create(request, pk: int):
     initiative = selectors.initiative_get(actor=actor, pk=pk)
     _require_edit(actor, initiative)
     form = MilestoneForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.milestone_create(actor=actor, initiative=initiative, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Milestone added.")
-            return redirect(initiative)
+    if done := submit_form(
+        request, form, lambda data: services.milestone_create(actor=actor, initiative=initiative, **data),
+        message="Milestone added.",
+        to=initiative,
+    ):
+        return done
     return render(request, "initiatives/milestone_form.html", {
         "form": form, "initiative": initiative, "title": "New milestone",
     })
@@ -166,14 +164,13 @@ def milestone_edit(request, pk: int):
     initiative = milestone.initiative
     _require_edit(actor, initiative)
     form = MilestoneForm(request.POST or None, instance=milestone)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.milestone_update(actor=actor, milestone=_milestone_get(actor, pk), **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Milestone saved.")
-            return redirect(initiative)
+    if done := submit_form(
+        request, form,
+        lambda data: services.milestone_update(actor=actor, milestone=_milestone_get(actor, pk), **data),
+        message="Milestone saved.",
+        to=initiative,
+    ):
+        return done
     return render(request, "initiatives/milestone_form.html", {
         "form": form, "initiative": initiative, "title": f"Edit milestone “{milestone}”",
     })
