@@ -219,3 +219,52 @@ def test_odd_rows_fall_back_to_the_streaming_reader(require_postgres, tmp_path, 
     assert result.rows == 2
     assert sorted(CostEntry.objects.values_list("service", "cost")) == [("Amazon EC2", Decimal("1")),
                                                                         ("S3", Decimal("2"))]
+
+
+@pytest.mark.parametrize("copy_path", [True, False])
+def test_a_permanent_table_named_like_a_staging_table_is_left_alone(require_postgres, settings, tmp_path, copy_path):
+    """The import drops its temporary tables by their pg_temp name: a permanent table that
+    happens to share the name (an operator's scratch table) survives every import."""
+    from django.db import connection
+
+    from apps.costs import copy_import
+
+    settings.COSTS_COPY_IMPORT = copy_path
+    names = [*copy_import.TABLES, copy_import.RAW, import_services.STAGE_TABLE]
+    with connection.cursor() as cur:
+        for name in names:
+            cur.execute(f"CREATE TABLE public.{name} (kept int)")
+            cur.execute(f"INSERT INTO public.{name} VALUES (7)")
+    path = tmp_path / "one.csv"
+    path.write_text(focus_csv([{"BilledCost": "1.5"}, {"BilledCost": "2", "ServiceName": "S3"}]))
+
+    import_path(path)
+    import_path(path)  # again: the drops at the start of an import find the permanent tables too
+
+    assert CostEntry.objects.count() == 2
+    with connection.cursor() as cur:
+        for name in names:
+            cur.execute(f"SELECT kept FROM public.{name}")
+            assert cur.fetchall() == [(7,)], name
+
+
+def test_unicode_whitespace_is_trimmed_like_the_streaming_reader(require_postgres, settings, tmp_path, caplog):
+    """The reader trims with str.strip(), which knows every Unicode space; the COPY path trims
+    the same set, so a no-break space around a value neither splits a service nor falls back."""
+    path = tmp_path / "spaces.csv"
+    path.write_text(focus_csv([
+        {"BilledCost": "1", "ServiceName": "\u00a0S3\u2003", "RegionId": "\u3000eu-west-1\x1f"},
+        {"BilledCost": "2", "ServiceName": "S3", "RegionId": "eu-west-1", "ProviderName": "\u2028AWS\u0085"},
+        {"BilledCost": "\u00a04\u00a0", "ServiceName": "\u202fNULL\u205f"},
+    ]), encoding="utf-8")
+    caplog.set_level(logging.INFO, logger="apps.costs.services")
+    expected = {}
+    for copy_path in (True, False):
+        settings.COSTS_COPY_IMPORT = copy_path
+        _wipe()
+        import_path(path)
+        expected[copy_path] = _snapshot()
+    assert FALLBACK not in caplog.text
+    assert expected[True] == expected[False]
+    assert sorted(CostEntry.objects.values_list("provider", "service", "region", "cost")) == [
+        ("AWS", "S3", "eu-west-1", Decimal("3")), ("AWS", "Unknown", "eu-west-1", Decimal("4"))]

@@ -152,6 +152,7 @@ def _copy_file_import(*, files: list[sources.InputFile], fmt: str | None, attrib
     with connection.cursor() as cursor:
         # Server-side memory for the GROUP BYs and the sort (the import's own process stays small).
         cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute("SET LOCAL enable_mergejoin = off")
     _stage_create()
     copy_import.create_tables()
     result = copy_import.CopyResult()
@@ -304,14 +305,16 @@ NATURAL_KEY = ("date", "billing_period", "provider", "billing_account_id", "sub_
 
 
 def _stage_create() -> None:
-    """A temporary staging table for partial sums (PostgreSQL; dropped at the end of the import)."""
+    """A temporary staging table for partial sums (PostgreSQL; dropped at the end of the import).
+    Text in byte order: the GROUP BY and ORDER BY skip the locale."""
+    T = copy_import.TEXT
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {STAGE_TABLE}")
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGE_TABLE}")
         cursor.execute(
-            f"CREATE TEMPORARY TABLE {STAGE_TABLE} (date date, billing_period date, provider text, "
-            "billing_account_id text, sub_account_id text, sub_account_name text, account_id bigint, service text, "
-            "service_category text, region text, team_id bigint, cost numeric, amortized_cost numeric, "
-            "currency text) ON COMMIT DROP"
+            f"CREATE TEMPORARY TABLE {STAGE_TABLE} (date date, billing_period date, provider {T}, "
+            f"billing_account_id {T}, sub_account_id {T}, sub_account_name {T}, account_id bigint, service {T}, "
+            f"service_category {T}, region {T}, team_id bigint, cost numeric, amortized_cost numeric, "
+            f"currency {T}) ON COMMIT DROP"
         )
 
 
@@ -359,7 +362,7 @@ def _stage_insert(source: str) -> int:
             [source],
         )
         written = cursor.rowcount
-        cursor.execute(f"DROP TABLE {STAGE_TABLE}")
+        cursor.execute(f"DROP TABLE pg_temp.{STAGE_TABLE}")
     return written
 
 
