@@ -7,8 +7,8 @@ import base64
 from binascii import unhexlify
 
 from django.conf import settings
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from apps.accounts.models import SealedTOTPDevice
 from apps.accounts.selectors import MFA_REQUIRED_ROLES
 
 DEMO_TOTP_KEY_HEX = "43544f2d706f7274616c2d64656d6f2d6f6e6c7921"  # "CTO-portal-demo-only!"
@@ -25,8 +25,9 @@ def seed_demo(*, people, teams, stdout) -> None:
                      "the CTO, HR and finance logins enrol at their first sign-in.")
         return
     for user in users:
-        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-            TOTPDevice.objects.create(user=user, name="authenticator (demo)", key=DEMO_TOTP_KEY_HEX, confirmed=True)
+        if not SealedTOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            SealedTOTPDevice.create_sealed(user=user, key_hex=DEMO_TOTP_KEY_HEX, name="authenticator (demo)",
+                                           confirmed=True)
     names = ", ".join(sorted(u.get_username() for u in users))
     stdout.write(f"Two-factor (DEMO ONLY, published secret): {names} sign in with a TOTP code for the key "
                  f"{demo_secret_base32()} (add it to an authenticator app), or run "

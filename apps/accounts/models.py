@@ -10,6 +10,7 @@ import hashlib
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 class RecoveryCode(models.Model):
@@ -31,3 +32,27 @@ class RecoveryCode(models.Model):
     @staticmethod
     def hash_code(user_id: int, code: str) -> str:
         return hashlib.sha256(f"{user_id}:{RecoveryCode.normalise(code)}".encode()).hexdigest()
+
+
+class SealedTOTPDevice(TOTPDevice):
+    """django-otp's TOTP device whose secret is sealed at rest (apps.accounts.sealing). Same
+    table, same throttling and replay guard; only the secret is read differently. Every read
+    and write of an authenticator in the portal goes through this proxy."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "two-factor authenticator"
+
+    @property
+    def bin_key(self) -> bytes:
+        from binascii import unhexlify
+
+        from apps.accounts import sealing
+
+        return unhexlify(sealing.open_sealed(self.key, user_id=self.user_id).encode())
+
+    @classmethod
+    def create_sealed(cls, *, user, key_hex: str, **fields) -> SealedTOTPDevice:
+        from apps.accounts import sealing
+
+        return cls.objects.create(user=user, key=sealing.seal(key_hex, user_id=user.pk), **fields)

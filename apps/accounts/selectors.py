@@ -1,8 +1,7 @@
 """Reads for sign-in: who owes a second factor, and with which device."""
 from __future__ import annotations
 
-from django_otp.plugins.otp_totp.models import TOTPDevice
-
+from apps.accounts.models import SealedTOTPDevice
 from apps.core.access import get_actor
 from apps.core.roles import Role
 
@@ -16,9 +15,9 @@ def mfa_required(*, user) -> bool:
     return get_actor(user).role in MFA_REQUIRED_ROLES
 
 
-def totp_device_get(*, user) -> TOTPDevice | None:
-    """The user's confirmed authenticator, if any."""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
+def totp_device_get(*, user) -> SealedTOTPDevice | None:
+    """The user's confirmed authenticator, if any (its secret opens only in memory)."""
+    return SealedTOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
 
 
 def second_factor_due(*, user) -> bool:

@@ -15,7 +15,8 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
-from apps.accounts.models import RecoveryCode
+from apps.accounts import sealing
+from apps.accounts.models import RecoveryCode, SealedTOTPDevice
 from apps.accounts.selectors import totp_device_get
 from apps.core import services as core_services
 from apps.core.access import get_actor
@@ -82,7 +83,7 @@ def mfa_enrol(*, user, key_hex: str, code: str) -> list[str]:
         raise ValidationError("That code does not match. Check the time on your phone and try the next code.")
     TOTPDevice.objects.filter(user=user).delete()  # leftovers of an unfinished enrolment
     # The enrolment code counts as used (last_t): it cannot be replayed at the next sign-in.
-    TOTPDevice.objects.create(user=user, key=key_hex, name="authenticator", confirmed=True, last_t=step)
+    SealedTOTPDevice.create_sealed(user=user, key_hex=key_hex, name="authenticator", confirmed=True, last_t=step)
     return recovery_codes_regenerate(user=user)
 
 
@@ -124,3 +125,14 @@ def mfa_reset(*, by, user, request=None) -> int:
     core_services.access_log_record(user=by, action="mfa-reset", object_type="user", object_id=user.pk,
                                     subject=person if person is not None else user.get_username(), request=request)
     return removed
+
+
+@transaction.atomic
+def totp_secrets_reseal() -> int:
+    """Seal every stored TOTP secret with the primary FIELD_ENCRYPTION_KEY (after a new key was
+    put first; also seals any secret still in clear hex). Returns the devices rewritten."""
+    n = 0
+    for device in TOTPDevice.objects.select_for_update().order_by("pk"):
+        TOTPDevice.objects.filter(pk=device.pk).update(key=sealing.reseal(device.key, user_id=device.user_id))
+        n += 1
+    return n

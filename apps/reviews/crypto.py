@@ -38,7 +38,9 @@ def derive_dev_key(secret_key: str) -> bytes:
     return base64.urlsafe_b64encode(digest)
 
 
-def _keys() -> list[bytes]:
+def field_keys() -> list[bytes]:
+    """The FIELD_ENCRYPTION_KEY keys, primary first (or the development key); also used to
+    seal the TOTP secrets (apps.accounts.sealing)."""
     raw = (getattr(settings, "FIELD_ENCRYPTION_KEY", "") or "").strip()
     if not raw:
         return [derive_dev_key(settings.SECRET_KEY)]
@@ -46,7 +48,7 @@ def _keys() -> list[bytes]:
 
 
 def get_fernet() -> MultiFernet:
-    keys = _keys()
+    keys = field_keys()
     try:
         return MultiFernet([Fernet(k) for k in keys])
     except (ValueError, TypeError) as exc:

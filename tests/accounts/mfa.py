@@ -8,7 +8,7 @@ from binascii import unhexlify
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.accounts import services
+from apps.accounts import sealing, services
 
 
 def code_for(key_hex: str, *, at: float | None = None) -> str:
@@ -37,4 +37,4 @@ def fresh_code(user) -> str:
     now = time.time()
     step_now = int(now // 30)
     at = now if device.last_t < step_now else now + 30 * (device.last_t - step_now + 1)
-    return code_for(device.key, at=at)
+    return code_for(sealing.open_sealed(device.key, user_id=user.pk), at=at)

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.accounts import flow, services
+from apps.accounts import flow, sealing, services
 from apps.accounts.models import RecoveryCode
 from apps.core.models import AccessLog
 from apps.core.roles import Role
@@ -79,7 +79,9 @@ def test_enrolment_shows_secret_and_qr_then_confirms_and_shows_recovery_codes_on
     assert signed_in(client)
     assert client.session[flow.AUTH_KEY] == {"method": "password", "mfa": True}
     device = TOTPDevice.objects.get(user=world.users["cto"])
-    assert device.confirmed and device.key == key
+    # Sealed at rest: the column holds neither the hex nor the base32 secret.
+    assert device.confirmed and device.key.startswith("sealed1:") and key not in device.key
+    assert sealing.open_sealed(device.key, user_id=world.users["cto"].pk) == key
     # Only hashes are stored.
     stored = set(RecoveryCode.objects.filter(user=world.users["cto"]).values_list("code_hash", flat=True))
     assert len(stored) == 10 and not any(c.replace("-", "") in h for c in codes for h in stored)

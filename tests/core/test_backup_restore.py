@@ -4,11 +4,13 @@ people, costs and encrypted salaries, ``ops/restore.sh`` (pg_restore) into a fre
 amounts decrypt with the key and not without it, and the dump holds no amount in clear text."""
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
 import sys
 import uuid
+from binascii import unhexlify
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.db import connection
 
+from tests.accounts.mfa import enrol
 from tests.costs.helpers import FOCUS_SAMPLE, csv_totals, import_path
 from tests.reviews.scenario import cto_actor, pay
 
@@ -61,6 +64,7 @@ def test_a_dump_restored_into_a_fresh_database_reads_back_the_same_totals(
     pay(cto, world.people["engineer"], SALARIES[0])
     pay(cto, world.people["engineer2"], SALARIES[1])
     import_path(FOCUS_SAMPLE)
+    totp_key, _ = enrol(world.users["cto"])
     source = connection.settings_dict["NAME"]
 
     before = _totals(source)
@@ -90,6 +94,9 @@ def test_a_dump_restored_into_a_fresh_database_reads_back_the_same_totals(
     for amount in SALARIES:
         assert str(amount) not in plain
         assert str(amount).replace(".", "") not in plain
+    # Nor the CTO's TOTP secret, in hex or base32 (it is sealed with the same key).
+    assert "sealed1:" in plain
+    assert totp_key not in plain and base64.b32encode(unhexlify(totp_key)).decode().rstrip("=") not in plain
 
 
 def test_a_restore_into_a_database_that_is_not_empty_fails_and_changes_nothing(
