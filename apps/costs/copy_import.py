@@ -234,27 +234,16 @@ def _stage_rows() -> None:
         cur.execute(f"TRUNCATE {ROWS}")
 
 
-def write_facts(into: CopyResult, *, source: str) -> int:
-    """Insert the daily facts from the staging table: summed again when several files staged
-    partial sums, copied in natural-key order when there was one. Returns the rows written."""
-    from apps.costs.models import CostEntry
+def write_facts(into: CopyResult, *, source: str) -> tuple[int, int]:
+    """Stage the last file's facts and merge the staged facts into the periods' facts
+    (``services._stage_merge``; summed again when several files staged partial sums).
+    Returns (facts the periods held before, facts they hold now)."""
     from apps.costs.services import imports as services
 
     if into.pending:
         _stage_rows()
         into.pending = False
-    if into.staged:
-        return services._stage_insert(source)
-    with connection.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO {CostEntry._meta.db_table} ({FACT_COLUMNS}, source, created_at) "  # nosec B608
-            f"SELECT {FACT_COLUMNS}, %s, now() FROM {services.STAGE_TABLE} "
-            # In natural-key order: the unique index fills page by page instead of at random.
-            "ORDER BY date, provider, billing_account_id, sub_account_id, service, region, coalesce(team_id, 0), "
-            "currency", [source])
-        written = cur.rowcount
-        cur.execute(f"DROP TABLE pg_temp.{services.STAGE_TABLE}")
-    return written
+    return services._stage_merge(source, into.periods, grouped=into.staged)
 
 
 def _typed_select(fmt: str, index: dict[str, int], tag_columns: list[tuple[str, str]]) -> str:
@@ -427,7 +416,7 @@ def _raise_row_error(rownum: int, *, name: str, header: list[str], fmt: str, att
 
 def finish(*, source: str) -> tuple[int, int]:
     """Write the tag dimension and the top resources from their staging tables (the daily
-    facts are written by ``services._stage_insert``). Returns (tag entries, top resources)."""
+    facts are written by ``services._stage_merge``). Returns (tag entries, top resources)."""
     from apps.costs.models import CostTagEntry, TopResource
 
     with connection.cursor() as cur:

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from apps.costs import services as cost_services
 from apps.costs.models import AwsAccount, CostEntry, CostMonthEntry, CostTagEntry, TagRule, TopResource
 from apps.costs.services import imports as import_services
 from tests.costs.helpers import FOCUS_SAMPLE, focus_csv, import_path
@@ -268,3 +269,73 @@ def test_unicode_whitespace_is_trimmed_like_the_streaming_reader(require_postgre
     assert expected[True] == expected[False]
     assert sorted(CostEntry.objects.values_list("provider", "service", "region", "cost")) == [
         ("AWS", "S3", "eu-west-1", Decimal("3")), ("AWS", "Unknown", "eu-west-1", Decimal("4"))]
+
+
+def _ids() -> dict:
+    return {(e.date, e.service, e.region, e.sub_account_id): (e.pk, e.created_at, e.cost)
+            for e in CostEntry.objects.all()}
+
+
+@pytest.mark.parametrize("copy_path", [True, False])
+def test_a_reimport_rewrites_only_what_changed_and_ends_like_a_fresh_import(
+        require_postgres, settings, tmp_path, org, copy_path):
+    """Exports restate the period several times a day: the re-import deletes the facts that
+    vanished, updates the amounts that changed, inserts the new ones and leaves the rest alone
+    (same id, same created_at) — and the result equals importing the new file into nothing."""
+    settings.COSTS_COPY_IMPORT = copy_path
+    first = [
+        {"BilledCost": "10", "ServiceName": "S3"},
+        {"BilledCost": "20", "ServiceName": "EC2"},
+        {"BilledCost": "30", "ServiceName": "RDS", "Tags": '{"team": "payments"}'},
+        {"BilledCost": "40", "ServiceName": "Lambda", "ChargePeriodStart": "2024-09-11 00:00:00"},
+    ]
+    second = [
+        {"BilledCost": "10", "ServiceName": "S3"},  # unchanged
+        {"BilledCost": "25.123456789012345", "ServiceName": "EC2"},  # changed (and rounded when stored)
+        {"BilledCost": "30", "ServiceName": "RDS", "Tags": '{"team": "payments"}'},  # unchanged
+        {"BilledCost": "5", "ServiceName": "SQS", "ChargePeriodStart": "2024-09-12 00:00:00"},  # new
+        # Lambda is gone from the restated export.
+    ]
+    (tmp_path / "first.csv").write_text(focus_csv(first))
+    (tmp_path / "second.csv").write_text(focus_csv(second))
+
+    result = import_path(tmp_path / "first.csv")
+    assert (result.deleted, result.entries) == (0, 4)
+    before = _ids()
+    again = import_path(tmp_path / "first.csv")
+    assert (again.deleted, again.entries) == (4, 4)
+    assert _ids() == before  # nothing rewritten
+
+    changed = import_path(tmp_path / "second.csv")
+    assert (changed.deleted, changed.entries) == (4, 4)
+    after = _ids()
+    s3, ec2, rds = (("2024-09-10", name) for name in ("S3", "EC2", "RDS"))
+    for key in (s3, rds):
+        match = [v for k, v in after.items() if (k[0].isoformat(), k[1]) == key]
+        assert match == [v for k, v in before.items() if (k[0].isoformat(), k[1]) == key]
+    ec2_before = next(v for k, v in before.items() if k[1] == "EC2")
+    ec2_after = next(v for k, v in after.items() if k[1] == "EC2")
+    assert ec2_after[0] == ec2_before[0] and ec2_after[2] == Decimal("25.123456789012")
+    assert not any(k[1] == "Lambda" for k in after) and any(k[1] == "SQS" for k in after)
+    merged = _snapshot()
+
+    _wipe()
+    import_path(tmp_path / "second.csv")
+    assert _snapshot() == merged
+
+
+def test_a_reimport_of_several_files_merges_their_summed_facts(require_postgres, tmp_path, org):
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    one.write_text(focus_csv([{"BilledCost": "1", "ServiceName": "S3"}, {"BilledCost": "2", "ServiceName": "EC2"}]))
+    two.write_text(focus_csv([{"BilledCost": "3", "ServiceName": "S3"}]))
+    files = cost_services.input_files_for(str(one)) + cost_services.input_files_for(str(two))
+
+    cost_services.cost_file_import(actor=cost_services.SYSTEM, files=files)
+    before = _ids()
+    two.write_text(focus_csv([{"BilledCost": "4", "ServiceName": "S3"}]))
+    result = cost_services.cost_file_import(actor=cost_services.SYSTEM, files=files)
+
+    assert (result.deleted, result.entries) == (2, 2)
+    after = _ids()
+    assert sorted((k[1], v[2]) for k, v in after.items()) == [("EC2", Decimal("2")), ("S3", Decimal("5"))]
+    assert {k: v[0] for k, v in after.items()} == {k: v[0] for k, v in before.items()}  # updated in place

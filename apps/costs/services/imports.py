@@ -175,8 +175,8 @@ def _copy_file_import(*, files: list[sources.InputFile], fmt: str | None, attrib
         raise ValidationError({"file": "The file has a header but no rows: nothing to import."})
     entry_source = source or (CostSource.FOCUS if result.formats == {importers.FOCUS} else CostSource.CUR)
     months = _period_months(result.periods)
-    deleted = _delete_periods(result.periods)
-    written = copy_import.write_facts(result, source=entry_source)
+    _delete_periods(result.periods, facts=False)
+    deleted, written = copy_import.write_facts(result, source=entry_source)
     copy_import.finish(source=entry_source)
     _rollup_after_import(result.periods, months)
     return ImportResult(
@@ -185,14 +185,16 @@ def _copy_file_import(*, files: list[sources.InputFile], fmt: str | None, attrib
     )
 
 
-def _delete_periods(periods) -> int:
-    """Delete the facts, tag entries and top resources of these (provider, billing account,
-    billing period) scopes; returns the number of daily facts deleted."""
+def _delete_periods(periods, *, facts: bool = True) -> int:
+    """Delete the tag entries and top resources of these (provider, billing account, billing
+    period) scopes, and their daily facts unless ``facts`` is False (``_stage_merge`` merges
+    them instead); returns the number of daily facts deleted."""
     deleted = 0
     for provider, billing_account, period in sorted(periods):
-        n, _ = CostEntry.objects.filter(provider=provider, billing_account_id=billing_account,
-                                        billing_period=period).delete()
-        deleted += n
+        if facts:
+            n, _ = CostEntry.objects.filter(provider=provider, billing_account_id=billing_account,
+                                            billing_period=period).delete()
+            deleted += n
         CostTagEntry.objects.filter(provider=provider, billing_account_id=billing_account,
                                     billing_period=period).delete()
         TopResource.objects.filter(provider=provider, billing_account_id=billing_account, month=period).delete()
@@ -202,7 +204,7 @@ def _delete_periods(periods) -> int:
 def _replace_periods(parsed: importers.ParsedFile, source: str, *, staged: bool = False,
                      progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     months = _period_months(parsed.periods)
-    deleted = _delete_periods(parsed.periods)
+    deleted = _delete_periods(parsed.periods, facts=not staged)
     CostTagEntry.objects.bulk_create([
         CostTagEntry(date=day, billing_period=period, provider=provider, billing_account_id=billing_account,
                      sub_account_id=sub_account, tag_key=tag_key, tag_value=tag_value, currency=currency,
@@ -219,7 +221,7 @@ def _replace_periods(parsed: importers.ParsedFile, source: str, *, staged: bool 
     if staged:
         _stage_copy(parsed.facts)
         parsed.facts = {}
-        written = _stage_insert(source)
+        deleted, written = _stage_merge(source, parsed.periods, grouped=True)
         _rollup_after_import(parsed.periods, months)
         return deleted, written
     written = 0
@@ -346,24 +348,87 @@ def _stage_copy(facts: dict) -> None:
         cursor.copy_expert(f"COPY {STAGE_TABLE} ({', '.join(STAGE_COLUMNS)}) FROM STDIN", buffer)
 
 
-def _stage_insert(source: str) -> int:
-    """Sum the staged partial sums per natural key into CostEntry, in SQL."""
+FACTS_TABLE = "costs_import_facts"
+_VALUES = ("sub_account_name", "account_id", "service_category", "cost", "amortized_cost")
+
+
+def _key_match(e: str, s: str) -> str:
+    """SQL: fact ``e`` (costs_costentry) and staged fact ``s`` share the import's key. Text is
+    compared in byte order (the staging text is; equality is the same in every locale)."""
+    parts = []
+    for column in NATURAL_KEY:
+        if column == "team_id":
+            parts.append(f"coalesce({e}.team_id, 0) = coalesce({s}.team_id, 0)")
+        elif column in ("date", "billing_period"):
+            parts.append(f"{e}.{column} = {s}.{column}")
+        else:
+            parts.append(f'{e}.{column} COLLATE "C" = {s}.{column}')
+    return " AND ".join(parts)
+
+
+def _stage_merge(source: str, periods, *, grouped: bool) -> tuple[int, int]:
+    """Make the facts of these (provider, billing account, billing period) scopes equal the
+    staged facts, in SQL. Returns (facts the scopes held before, facts they hold now).
+
+    ``grouped``: the staging table holds partial sums (several files, or the streaming
+    reader's batches) to be summed per key first; otherwise one row per key already.
+
+    A first import inserts. A re-import (exports restate the whole period, several times a
+    day) deletes the facts that vanished, updates the amounts that changed and inserts the new
+    ones: an unchanged fact is not rewritten (same id, no dead row), so re-importing the same
+    file costs three joins instead of a delete and an insert of every fact. The outcome is the
+    same rows as deleting the scopes and inserting the staged facts."""
+    table = CostEntry._meta.db_table
     key = ", ".join(NATURAL_KEY)
-    # Only constant identifiers (model table, fixed column list) are formatted in; values are bound.
+    order = ("date, provider, billing_account_id, sub_account_id, service, region, coalesce(team_id, 0), currency")
+    scopes = sorted(periods)
+    scope_sql = "(e.provider, e.billing_account_id, e.billing_period) IN (" + ", ".join(
+        ["(%s, %s, %s::date)"] * len(scopes)) + ")"
+    scope_params = [v for scope in scopes for v in scope]
+    # Only constant identifiers (model table, fixed column lists) are formatted in; values are bound.
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {CostEntry._meta.db_table} ({key}, sub_account_name, account_id, service_category, cost, "  # nosec B608
-            f"amortized_cost, source, created_at) "
-            f"SELECT {key}, max(sub_account_name COLLATE \"C\"), max(account_id), max(service_category COLLATE \"C\"), sum(cost), "
-            f"sum(amortized_cost), %s, now() FROM {STAGE_TABLE} GROUP BY {key} "
-            # In natural-key order: the unique index fills page by page instead of at random.
-            f"ORDER BY date, provider, billing_account_id, sub_account_id, service, region, coalesce(team_id, 0), "
-            f"currency",
-            [source],
-        )
-        written = cursor.rowcount
+        facts = STAGE_TABLE
+        if grouped:
+            facts = FACTS_TABLE
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{FACTS_TABLE}")
+            cursor.execute("SET LOCAL enable_sort = off")  # hash the groups (see copy_import._stage_rows)
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {FACTS_TABLE} ON COMMIT DROP AS SELECT {key}, "  # nosec B608
+                "max(sub_account_name) AS sub_account_name, max(account_id) AS account_id, "
+                "max(service_category) AS service_category, sum(cost) AS cost, sum(amortized_cost) AS amortized_cost "
+                f"FROM {STAGE_TABLE} GROUP BY {key}")
+            cursor.execute("SET LOCAL enable_sort = on")
+        cursor.execute(f"SELECT count(*) FROM {table} e WHERE {scope_sql}", scope_params)  # nosec B608
+        before = cursor.fetchone()[0]
+        columns = f"{key}, {', '.join(_VALUES)}"
+        insert = (f"INSERT INTO {table} ({columns}, source, created_at) "  # nosec B608
+                  f"SELECT {', '.join(f's.{c}' for c in columns.split(', '))}, %s, now() FROM {facts} s ")
+        if before:
+            cursor.execute(f"ANALYZE {facts}")
+            cursor.execute(
+                f"DELETE FROM {table} e WHERE {scope_sql} "  # nosec B608
+                f"AND NOT EXISTS (SELECT 1 FROM {facts} s WHERE {_key_match('e', 's')})", scope_params)
+            changed = " OR ".join(
+                [f'e.{c} COLLATE "C" IS DISTINCT FROM s.{c}' for c in ("sub_account_name", "service_category")]
+                + ["e.account_id IS DISTINCT FROM s.account_id", "e.source <> %s"]
+                # Compared as stored: a sum with more than 12 decimals is rounded on the way in.
+                + [f"e.{c} <> s.{c}::numeric(24, 12)" for c in ("cost", "amortized_cost")])
+            cursor.execute(
+                f"UPDATE {table} e SET {', '.join(f'{c} = s.{c}' for c in _VALUES)}, source = %s "  # nosec B608
+                f"FROM {facts} s WHERE {scope_sql} AND {_key_match('e', 's')} AND ({changed})",
+                [source, *scope_params, source])
+            insert += (f"WHERE NOT EXISTS (SELECT 1 FROM {table} e WHERE {scope_sql} "
+                       f"AND {_key_match('e', 's')}) ")
+            params = [source, *scope_params]
+        else:
+            params = [source]
+        # In natural-key order: the unique index fills page by page instead of at random.
+        cursor.execute(insert + f"ORDER BY {order}", params)
+        cursor.execute(f"SELECT count(*) FROM {facts}")  # nosec B608 - constant table name
+        now = cursor.fetchone()[0]
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{FACTS_TABLE}")
         cursor.execute(f"DROP TABLE pg_temp.{STAGE_TABLE}")
-    return written
+    return before, now
 
 
 def cost_upload_create(*, actor: Actor, filename: str, content: bytes, fmt: str = "", user=None) -> CostUpload:
