@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -101,13 +102,29 @@ def create_tables() -> None:
             cur.execute(f"CREATE TEMPORARY TABLE {table} ({_columns(spec)}) ON COMMIT DROP")
 
 
+MAX_COLUMNS = 1600  # a PostgreSQL table's limit (a CUR with many tag columns can exceed it)
+
+
 class _CountingReader(io.RawIOBase):
-    """Feeds COPY from a binary stream, counting bytes (compressed, for progress) and lines."""
+    """Feeds COPY from a binary stream, counting bytes (compressed, for progress) and lines, and
+    noting what COPY would read differently from Python's csv module (``suspect``; the caller
+    then hands the file to the streaming reader):
+
+    - a line holding only ``\\.``: COPY's end-of-data marker, where csv reads a value;
+    - a line longer than ``csv.field_size_limit()``: csv refuses a field that long;
+    - a quote inside an unquoted value (``Amazon "EC2"``): csv keeps it as a character, COPY
+      opens a quoted section. Checked on the bytes: with the ``""`` pairs taken out, every quote
+      of a well-formed file opens a value (after a delimiter or line break) or closes one (before
+      them). Not caught: an even run of quotes inside an unquoted value (``ab""cd``), which only a
+      parse could tell from an escaped quote inside a quoted one."""
 
     def __init__(self, data, on_chunk: Callable[[int], None] | None) -> None:
         self._data = data
         self._on_chunk = on_chunk
         self.lines = 0
+        self.suspect: str | None = None
+        self._held = b""  # the unfinished last line of the chunks read so far
+        self._limit = csv.field_size_limit()
 
     def readable(self) -> bool:
         return True
@@ -116,9 +133,39 @@ class _CountingReader(io.RawIOBase):
         chunk = self._data.read(size if size and size > 0 else 1024 * 1024)
         if chunk:
             self.lines += chunk.count(b"\n")
+            if self.suspect is None:
+                self._check(chunk)
             if self._on_chunk:
                 self._on_chunk(self.lines)
+        elif self.suspect is None and self._held:
+            self._check(b"", last=True)
         return chunk
+
+    def _check(self, chunk: bytes, *, last: bool = False) -> None:
+        """Check the whole lines of ``chunk`` (the unfinished last one waits for the next)."""
+        text = self._held + chunk
+        cut = len(text) if last else text.rfind(b"\n") + 1
+        text, self._held = text[:cut], text[cut:]
+        if len(self._held) > self._limit:
+            self.suspect = f"a line longer than {self._limit} bytes"
+        if not text or self.suspect:
+            return
+        # A line longer than the limit covers a whole aligned block of half the limit: only a
+        # block without a line break is worth splitting the text for.
+        half = self._limit // 2
+        if any(text.find(b"\n", i, i + half) < 0 for i in range(0, len(text) - half + 1, half)) and max(
+                map(len, text.split(b"\n"))) > self._limit:
+            self.suspect = f"a line longer than {self._limit} bytes"
+        elif b"\\" in text and any(line.rstrip(b"\r") == b"\\." for line in text.split(b"\n")):
+            self.suspect = "a line holding only \\. (COPY's end-of-data marker)"
+        elif b'"' in text and b'a"a' in text.replace(b'""', b"").translate(_QUOTE_CLASSES):
+            # With the escaped pairs out, a quote between two ordinary bytes neither opens a
+            # value (after a delimiter or line break) nor closes one (before them).
+            self.suspect = "a quote inside an unquoted value"
+
+
+# Every byte as a class: the quote, an edge (delimiter or line break) or an ordinary byte "a".
+_QUOTE_CLASSES = bytes(34 if b == 34 else 44 if b in b",\r\n" else 97 for b in range(256))
 
 
 def _open_binary(raw) -> tuple[io.BufferedReader, object]:
@@ -132,14 +179,19 @@ def _open_binary(raw) -> tuple[io.BufferedReader, object]:
 
 
 def _read_header(data: io.BufferedReader) -> list[str]:
-    line = data.readline()
     try:
+        line = data.readline()
         text = line.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise Fallback("header is not UTF-8") from None
+    except (UnicodeDecodeError, OSError, EOFError, zlib.error):  # the reader says what is wrong
+        raise Fallback("the header cannot be read here") from None
     if '"' in text and text.count('"') % 2:
         raise Fallback("a quoted line break in the header")
-    return [h.strip() for h in next(csv.reader([text]), [])]
+    if "\r" in text.rstrip("\r\n"):
+        raise Fallback("line breaks that are a lone carriage return")
+    try:
+        return [h.strip() for h in next(csv.reader([text]), [])]
+    except csv.Error as exc:
+        raise Fallback(f"the header does not read as CSV here ({exc})") from None
 
 
 def import_file(
@@ -156,6 +208,8 @@ def import_file(
         fmt = importers.check_header(header, fmt, name)
         into.formats.add(fmt)
         width = len(header)
+        if width > MAX_COLUMNS:
+            raise Fallback(f"{width} columns: more than a PostgreSQL table holds")
         index = {h: i for i, h in enumerate(header)}  # a repeated column: the last one wins, as in the reader
         tag_columns = importers.cur_tag_columns(header)
         columns = ", ".join(f"c{i}" for i in range(width))
@@ -168,6 +222,10 @@ def import_file(
                 cur.copy_expert(f"COPY {RAW} ({columns}) FROM STDIN WITH (FORMAT csv)", reader)
             except (DatabaseError, _driver_error()) as exc:  # row width, blank line, encoding...: the reader names it
                 raise Fallback(f"COPY refused the file: {exc}") from exc
+            except (OSError, EOFError, zlib.error) as exc:  # a truncated or corrupt gzip: the reader names the row
+                raise Fallback(f"the file cannot be read to the end: {exc}") from exc
+            if reader.suspect:
+                raise Fallback(f"COPY would read the file differently: {reader.suspect}")
     finally:
         data.close()
 
@@ -175,13 +233,23 @@ def import_file(
     if into.pending:  # the previous file's facts move to the staging table first
         _stage_rows()
         into.pending, into.staged = False, True
+        with connection.cursor() as cur:
+            # The tag mapping is per file: a CUR's tags text is its tag columns' values in header
+            # order, which means something else in a file with other tag columns (or a FOCUS file).
+            cur.execute(f"TRUNCATE {MAP}, {PAIRS}")
     with connection.cursor() as cur:
         cur.execute(f"TRUNCATE {ROWS}")
         try:
             cur.execute(f"INSERT INTO {ROWS} {select}")  # nosec B608 - column names are c0..cN, values bound by COPY
         except DatabaseError as exc:  # e.g. a number out of PostgreSQL's range
             raise Fallback(f"typed insert failed: {exc}") from exc
-        cur.execute(f"SELECT count(*), min(rownum) FILTER (WHERE bad) FROM {ROWS}")  # nosec B608 - constant names, numbered columns
+        # Beside the flagged rows: amounts a money column cannot hold, dates no bill carries
+        # (checked on the typed values; the reader's message is the one given).
+        cur.execute(
+            f"SELECT count(*), min(rownum) FILTER (WHERE bad OR abs(cost) > %s OR abs(amortized) > %s "  # nosec B608 - constant names
+            f"OR day NOT BETWEEN %s AND %s OR period NOT BETWEEN %s AND %s) FROM {ROWS}",
+            [importers.MAX_AMOUNT, importers.MAX_AMOUNT, importers.FIRST_DAY, importers.LAST_DAY, importers.FIRST_DAY,
+             importers.LAST_DAY])
         rows, first_bad = cur.fetchone()
         # Statistics for the joins below: without them the planner guesses, and sorts a million
         # rows for a merge join where a hash join on a few thousand tag sets is instant.

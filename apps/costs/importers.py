@@ -12,10 +12,11 @@ from __future__ import annotations
 import csv
 import json
 import re
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import ClassVar
 
 from django.core.exceptions import ValidationError
@@ -50,6 +51,13 @@ def _clean(value: str | None) -> str:
     return "" if value in NULLS else value
 
 
+# What a money column (numeric(24, 12)) holds, and the dates a bill can carry.
+MAX_AMOUNT = Decimal("999999999999.999999999999")
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+# Sums are exact, as PostgreSQL's numeric: the default context would round them to 28 digits.
+SUM_PRECISION = 100
+
+
 def _decimal(row: dict, column: str, *, required: bool = True) -> Decimal:
     raw = _clean(row.get(column))
     if not raw:
@@ -62,6 +70,8 @@ def _decimal(row: dict, column: str, *, required: bool = True) -> Decimal:
         raise RowError(column, f"{raw[:40]!r} is not a number") from None
     if not value.is_finite():
         raise RowError(column, f"{raw[:40]!r} is not a finite number")
+    if abs(value) > MAX_AMOUNT:
+        raise RowError(column, f"{raw[:40]!r} is too large for an amount (at most 999,999,999,999.999999999999)")
     return value
 
 
@@ -72,9 +82,12 @@ def _date(row: dict, column: str, *, required: bool = True) -> date | None:
             raise RowError(column, "a date is required")
         return None
     try:
-        return date.fromisoformat(raw[:10])
+        day = date.fromisoformat(raw[:10])
     except ValueError:
         raise RowError(column, f"{raw[:40]!r} is not a date (YYYY-MM-DD...)") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise RowError(column, f"{raw[:40]!r} is outside the years {FIRST_DAY.year}-{LAST_DAY.year}")
+    return day
 
 
 def _currency(row: dict, column: str, default: str | None = None) -> str:
@@ -132,6 +145,12 @@ class ParsedFile:
             self.resources[key] = [cost, service, sub_account, team_id, name]
         else:
             entry[0] += cost
+            # Descriptive columns: the largest value seen, as the SQL path's max() (NULL team ignored).
+            entry[1] = max(entry[1], service)
+            entry[2] = max(entry[2], sub_account)
+            if team_id is not None and (entry[3] is None or team_id > entry[3]):
+                entry[3] = team_id
+            entry[4] = max(entry[4], name)
 
     def _prune(self) -> None:
         """Keep the most expensive half. Resources dropped here were in the cheap half when the
@@ -146,7 +165,8 @@ class ParsedFile:
             groups.setdefault((key[0], key[1], key[2], key[4]), []).append((key, entry))
         out = []
         for items in groups.values():
-            items.sort(key=lambda kv: kv[1][0], reverse=True)
+            # Most expensive first; a tie goes to the smaller resource id (as the SQL path orders).
+            items.sort(key=lambda kv: (-kv[1][0], kv[0][3]))
             out.extend(items[:n])
         return out
 
@@ -319,7 +339,7 @@ def parse_csv(
     reader = csv.reader(text)
     try:
         header = next(reader, None) or []
-    except (csv.Error, UnicodeDecodeError) as exc:
+    except (csv.Error, UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
         raise ValidationError(f"{name}: row 1: the header cannot be read ({exc}).")
     header = [h.strip() for h in header]
     width = len(header)
@@ -329,46 +349,48 @@ def parse_csv(
     facts = into.facts
     rownum = 1
     try:
-        for values in reader:
-            rownum += 1
-            if len(values) != width:
-                if not values:
-                    continue  # a blank line
-                raise RowError(header[len(values)] if len(values) < width else header[-1],
-                               f"the row has {len(values)} values, the header has {width} columns")
-            row = dict(zip(header, values, strict=True))
-            if fmt == FOCUS:
-                key, cost, amortized, sub_name, category, account_id, period, resource, res_name, pairs = _focus_row(
-                    row, attribution)
-            else:
-                key, cost, amortized, sub_name, category, account_id, period, resource, res_name, pairs = _cur_row(
-                    row, attribution, tag_columns)
-            for tag_key, tag_value in pairs:
-                into.add_tag((key[0], key[1], key[2], key[3], key[4], tag_key, tag_value, key[8]), cost, amortized)
-            if resource:
-                into.add_resource((key[1], key[2], key[3], resource, key[8]), cost, key[5], key[4], key[7], res_name)
-            fact = facts.get(key)
-            if fact is None:
-                if into.spill is not None and len(facts) >= into.spill_limit:
-                    into.spill(facts)  # bounded memory: partial sums go to the staging table
-                    facts = into.facts = {}
-                facts[key] = Fact(cost=cost, amortized=amortized, sub_account_name=sub_name,
-                                  service_category=category, account_id=account_id)
-                into.periods.add(period)
-            else:
-                fact.cost += cost
-                fact.amortized += amortized
-                # Descriptive columns: the largest value seen (the SQL path takes max() too).
-                if sub_name > fact.sub_account_name:
-                    fact.sub_account_name = sub_name
-                if category > fact.service_category:
-                    fact.service_category = category
-            into.rows += 1
-            if progress and into.rows % progress_every == 0:
-                progress(into.rows)
+        with localcontext() as context:
+            context.prec = SUM_PRECISION
+            for values in reader:
+                rownum += 1
+                if len(values) != width:
+                    if not values:
+                        continue  # a blank line
+                    raise RowError(header[len(values)] if len(values) < width else header[-1],
+                                   f"the row has {len(values)} values, the header has {width} columns")
+                row = dict(zip(header, values, strict=True))
+                if fmt == FOCUS:
+                    key, cost, amortized, sub_name, category, account_id, period, resource, res_name, pairs = _focus_row(
+                        row, attribution)
+                else:
+                    key, cost, amortized, sub_name, category, account_id, period, resource, res_name, pairs = _cur_row(
+                        row, attribution, tag_columns)
+                for tag_key, tag_value in pairs:
+                    into.add_tag((key[0], key[1], key[2], key[3], key[4], tag_key, tag_value, key[8]), cost, amortized)
+                if resource:
+                    into.add_resource((key[1], key[2], key[3], resource, key[8]), cost, key[5], key[4], key[7], res_name)
+                fact = facts.get(key)
+                if fact is None:
+                    if into.spill is not None and len(facts) >= into.spill_limit:
+                        into.spill(facts)  # bounded memory: partial sums go to the staging table
+                        facts = into.facts = {}
+                    facts[key] = Fact(cost=cost, amortized=amortized, sub_account_name=sub_name,
+                                      service_category=category, account_id=account_id)
+                    into.periods.add(period)
+                else:
+                    fact.cost += cost
+                    fact.amortized += amortized
+                    # Descriptive columns: the largest value seen (the SQL path takes max() too).
+                    if sub_name > fact.sub_account_name:
+                        fact.sub_account_name = sub_name
+                    if category > fact.service_category:
+                        fact.service_category = category
+                into.rows += 1
+                if progress and into.rows % progress_every == 0:
+                    progress(into.rows)
     except RowError as exc:
         raise ValidationError(f"{name}: row {rownum}, column {exc.column}: {exc.message}.")
     except (csv.Error, UnicodeDecodeError) as exc:
         raise ValidationError(f"{name}: row {rownum + 1}: unreadable CSV ({exc}).")
-    except (OSError, EOFError) as exc:  # truncated gzip and the like
+    except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupt gzip and the like
         raise ValidationError(f"{name}: after row {rownum}: the file cannot be read ({exc}).")

@@ -62,9 +62,10 @@ class CostSource(models.TextChoices):
 
 class CostEntry(models.Model):
     """One daily cost fact: day x provider x billing account x sub-account x service x region
-    x team. Imports and syncs replace whole scopes (a billing period, a date window of an
-    account) inside one transaction, so re-running them gives the same rows; the unique
-    constraint is the natural key (team NULL = unallocated, compared as 0)."""
+    x team, within a billing period (a credit or a late charge can be dated in the month before
+    the bill it belongs to). Imports and syncs replace whole scopes (a billing period, a date
+    window of an account) inside one transaction, so re-running them gives the same rows; the
+    unique constraint is the natural key (team NULL = unallocated, compared as 0)."""
 
     date = models.DateField()
     billing_period = models.DateField(help_text="First day of the billing month this cost belongs to.")
@@ -92,7 +93,7 @@ class CostEntry(models.Model):
         verbose_name_plural = "cost entries"
         constraints = [
             models.UniqueConstraint(
-                "date", "provider", "billing_account_id", "sub_account_id", "service", "region",
+                "date", "billing_period", "provider", "billing_account_id", "sub_account_id", "service", "region",
                 Coalesce("team", Value(0)), "currency",
                 name="costentry_natural_key",
             ),
@@ -132,7 +133,8 @@ class CostTagEntry(models.Model):
         verbose_name_plural = "cost tag entries"
         constraints = [
             models.UniqueConstraint(
-                fields=["date", "provider", "billing_account_id", "sub_account_id", "tag_key", "tag_value", "currency"],
+                fields=["date", "billing_period", "provider", "billing_account_id", "sub_account_id", "tag_key",
+                        "tag_value", "currency"],
                 name="costtagentry_natural_key",
             ),
         ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import gzip
 import shutil
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -259,3 +260,66 @@ def test_postgres_spills_partial_sums_and_still_gives_exact_totals(require_postg
     assert db_totals("service", "amortized_cost") == csv_totals(FOCUS_SAMPLE, "ServiceName", "EffectiveCost")
     monkeypatch.setattr(importers.ParsedFile, "spill_limit", 100_000)
     assert import_path(FOCUS_SAMPLE).entries == result.entries
+
+
+@pytest.fixture(params=["copy", "reader"])
+def import_route(request, settings):
+    """Both import paths: COPY + SQL (PostgreSQL only) and the streaming reader."""
+    if request.param == "copy":
+        request.getfixturevalue("require_postgres")
+    settings.COSTS_COPY_IMPORT = request.param == "copy"
+    return request.param
+
+
+@pytest.mark.parametrize(("column", "value", "says"), [
+    ("BilledCost", "1000000000000", "'1000000000000' is too large for an amount (at most 999,999,999,999.999999999999)"),
+    ("EffectiveCost", "-1e13", "'-1e13' is too large for an amount (at most 999,999,999,999.999999999999)"),
+    ("ChargePeriodStart", "9999-12-31 00:00:00", "'9999-12-31 00:00:00' is outside the years 1900-2999"),
+    ("BillingPeriodStart", "1899-12-01", "'1899-12-01' is outside the years 1900-2999"),
+])
+def test_amounts_and_dates_no_bill_holds_are_row_errors(import_route, tmp_path, column, value, says):
+    import_path(FOCUS_SAMPLE)
+    before = db_totals("provider")
+    path = _corrupt(tmp_path, 420, column, value)
+
+    with pytest.raises(ValidationError) as exc:
+        import_path(path)
+
+    assert exc.value.messages == [f"bad.csv: row 421, column {column}: {says}."]
+    assert db_totals("provider") == before
+
+
+def test_a_corrupt_or_cut_gzip_is_named_and_changes_nothing(import_route, tmp_path):
+    lines = FOCUS_SAMPLE.read_bytes().splitlines(keepends=True)
+    first = gzip.compress(b"".join(lines[:301]))  # the header and 300 rows
+    second = bytearray(gzip.compress(b"".join(lines[301:])))
+    second[10:16] = b"\xff" * 6  # the next member's first deflate block: reserved block type
+    (tmp_path / "corrupt.csv.gz").write_bytes(first + bytes(second))
+    (tmp_path / "cut.csv.gz").write_bytes(gzip.compress(FOCUS_SAMPLE.read_bytes())[:40])  # ends inside the header
+
+    with pytest.raises(ValidationError) as damaged:
+        import_path(tmp_path / "corrupt.csv.gz")
+    with pytest.raises(ValidationError) as cut:
+        import_path(tmp_path / "cut.csv.gz")
+
+    assert damaged.value.messages[0].startswith("corrupt.csv.gz: after row 30")  # row 301 was read, or nearly
+    assert "the file cannot be read" in damaged.value.messages[0]
+    assert cut.value.messages[0].startswith("cut.csv.gz: row 1: the header cannot be read")
+    assert CostEntry.objects.count() == 0
+
+
+def test_a_charge_dated_before_its_billing_period_is_a_fact_of_that_period(import_route, tmp_path):
+    """A credit dated in August on the September bill, beside August's own charge of the same
+    day and service: two facts, one per billing period, and each period replaces only its own."""
+    path = tmp_path / "two-periods.csv"
+    path.write_text(focus_csv([
+        {"BilledCost": "10", "ChargePeriodStart": "2024-08-31 00:00:00", "BillingPeriodStart": "2024-08-01"},
+        {"BilledCost": "-3", "ChargePeriodStart": "2024-08-31 00:00:00", "BillingPeriodStart": "2024-09-01"},
+    ]))
+
+    result = import_path(path)
+    import_path(path)
+
+    assert result.entries == 2
+    assert sorted(CostEntry.objects.values_list("billing_period", "cost")) == [
+        (date(2024, 8, 1), Decimal("10")), (date(2024, 9, 1), Decimal("-3"))]

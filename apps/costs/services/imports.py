@@ -380,7 +380,8 @@ def _stage_merge(source: str, periods, *, grouped: bool) -> tuple[int, int]:
     same rows as deleting the scopes and inserting the staged facts."""
     table = CostEntry._meta.db_table
     key = ", ".join(NATURAL_KEY)
-    order = ("date, provider, billing_account_id, sub_account_id, service, region, coalesce(team_id, 0), currency")
+    order = ("date, billing_period, provider, billing_account_id, sub_account_id, service, region, coalesce(team_id, 0), "
+             "currency")
     scopes = sorted(periods)
     scope_sql = "(e.provider, e.billing_account_id, e.billing_period) IN (" + ", ".join(
         ["(%s, %s, %s::date)"] * len(scopes)) + ")"
@@ -417,7 +418,7 @@ def _stage_merge(source: str, periods, *, grouped: bool) -> tuple[int, int]:
                 f"UPDATE {table} e SET {', '.join(f'{c} = s.{c}' for c in _VALUES)}, source = %s "  # nosec B608
                 f"FROM {facts} s WHERE {scope_sql} AND {_key_match('e', 's')} AND ({changed})",
                 [source, *scope_params, source])
-            insert += (f"WHERE NOT EXISTS (SELECT 1 FROM {table} e WHERE {scope_sql} "
+            insert += (f"WHERE NOT EXISTS (SELECT 1 FROM {table} e WHERE {scope_sql} "  # nosec B608 - constant names
                        f"AND {_key_match('e', 's')}) ")
             params = [source, *scope_params]
         else:
