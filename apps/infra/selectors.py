@@ -193,3 +193,11 @@ def inventory_runs(*, actor: Actor) -> QuerySet[SyncRun]:
     if not policy.can_sync(actor) and not (actor.is_authenticated and actor.is_cto):
         return SyncRun.objects.none()
     return SyncRun.objects.filter(kind=INVENTORY_KIND).select_related("started_by").order_by("-created_at", "-id")
+
+
+def visible_for_model(*, actor: Actor, model) -> QuerySet | None:
+    """The objects of one of this app's models the actor may see, for other apps that point at
+    them (initiative links); None for a model nobody outside the app may reference."""
+    scopes = {Resource: resource_visible, InfraRequest: infra_request_visible}
+    scope = scopes.get(model)
+    return scope(actor=actor) if scope else None

@@ -156,8 +156,27 @@ class LinkView:
     url: str | None
 
 
+def link_targets_visible(*, actor: Actor, model) -> QuerySet | None:
+    """The objects of ``model`` (another app's) the actor may see: that app's own scope
+    (``apps.<label>.selectors.visible_for_model``), or None — not linkable, never shown."""
+    from importlib import import_module
+
+    label = model._meta.app_label
+    if label not in _link_apps() or not apps.is_installed(f"apps.{label}"):
+        return None
+    scope = getattr(import_module(f"apps.{label}.selectors"), "visible_for_model", None)
+    return scope(actor=actor, model=model) if scope else None
+
+
+def _link_apps() -> tuple[str, ...]:
+    from apps.initiatives.services import link_target_apps
+
+    return link_target_apps()
+
+
 def initiative_links(*, actor: Actor, initiative: Initiative) -> list[LinkView]:
-    """The links to an initiative whose app is installed (and whose target still exists)."""
+    """The links to an initiative whose target still exists and the actor may see (a link to a
+    private 1:1's decision is shown to the 1:1's participants only)."""
     views: list[LinkView] = []
     links = list(InitiativeLink.objects.filter(initiative=initiative).select_related("content_type"))
     by_type: dict[int, list[InitiativeLink]] = {}
@@ -168,9 +187,10 @@ def initiative_links(*, actor: Actor, initiative: Initiative) -> list[LinkView]:
         if not apps.is_installed(f"apps.{content_type.app_label}"):
             continue
         model = content_type.model_class()
-        if model is None:
+        visible = link_targets_visible(actor=actor, model=model) if model is not None else None
+        if visible is None:
             continue
-        targets = model._default_manager.in_bulk([link.object_id for link in type_links])
+        targets = visible.in_bulk([link.object_id for link in type_links])
         for link in type_links:
             target = targets.get(link.object_id)
             if target is None:

@@ -292,7 +292,11 @@ def initiative_link_create(
         errors["object_id"] = "The object id is a number."
     if errors:
         raise ValidationError(errors)
-    target = target_model._default_manager.filter(pk=object_id).first()
+    # Only what the actor may see: a hidden object answers like a missing one (no oracle, no label).
+    from apps.initiatives.selectors import link_targets_visible
+
+    visible = link_targets_visible(actor=actor, model=target_model)
+    target = visible.filter(pk=object_id).first() if visible is not None else None
     if target is None:
         raise ValidationError({"object_id": f"No {target_model._meta.verbose_name} #{object_id}."})
     label = (label or str(target)).strip()[:200]

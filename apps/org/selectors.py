@@ -126,3 +126,13 @@ def direct_reports(*, actor: Actor, manager: Person | None = None) -> list[OrgNo
         return top[0].children if top else roots
     node = nodes.get(manager.pk)
     return node.children if node else []
+
+
+def visible_for_model(*, actor: Actor, model) -> QuerySet | None:
+    """The objects of one of this app's models the actor may see, for other apps that point at
+    them (initiative links, when INITIATIVE_LINK_APPS names org); None for any other model."""
+    if model is Team:
+        return team_list(actor=actor, include_inactive=True)
+    if model is Person:
+        return person_visible(actor=actor)
+    return None

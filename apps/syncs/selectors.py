@@ -155,6 +155,12 @@ def meeting_page(*, actor: Actor, meeting: Meeting) -> MeetingPage:
     carried = [a for a in earlier_open if not (a.due_date is not None and a.due_date < day)]
     new_actions = list(meeting.action_items.select_related("owner").order_by("id"))
     decisions = list(meeting.decisions.select_related("owner", "supersedes").order_by("id"))
+    # A decision may supersede one of another series: its text is shown only to who sees that series.
+    other = {d.supersedes.series_id for d in decisions if d.supersedes and d.supersedes.series_id != series.pk}
+    seen = set(series_visible(actor=actor).filter(pk__in=other).values_list("pk", flat=True)) if other else set()
+    for d in decisions:
+        d.supersedes_hidden = bool(d.supersedes and d.supersedes.series_id != series.pk
+                                   and d.supersedes.series_id not in seen)
     participants = list(series.participants.order_by("full_name"))
     attendee_ids = set(meeting.attendees.values_list("pk", flat=True))
     backlog = list(series_backlog(series=series))
@@ -333,3 +339,12 @@ def next_meeting_of(series: SyncSeries, after: datetime) -> Meeting | None:
 def first_upcoming(meetings: QuerySet[Meeting]) -> Meeting | None:
     return meetings.filter(scheduled_at__gte=timezone.now()).order_by("scheduled_at").first()
 
+
+
+def visible_for_model(*, actor: Actor, model) -> QuerySet | None:
+    """The objects of one of this app's models the actor may see, for other apps that point at
+    them (initiative links); None for a model nobody outside the app may reference."""
+    scopes = {SyncSeries: series_visible, Meeting: meeting_list, AgendaItem: agenda_item_list,
+              Decision: decision_list, ActionItem: action_item_list}
+    scope = scopes.get(model)
+    return scope(actor=actor) if scope else None
