@@ -353,6 +353,8 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     serializer_class = FeedbackSerializer
     filterset_fields = ["talk"]
+    # Not by person: a hidden author would still sort (and so be told apart from the others).
+    ordering_fields = ["created_at", "rating"]
 
     def get_queryset(self):
         return selectors.feedback_list(actor=_actor(self.request))

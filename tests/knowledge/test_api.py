@@ -210,3 +210,21 @@ def test_patch_a_proposal(world):
     assert response.status_code == 200
     assert response.json()["duration_minutes"] == 30
     assert Proposal.objects.get(pk=proposal.pk).duration_minutes == 30
+
+
+def test_anonymous_feedback_cannot_be_sorted_by_its_hidden_author(world):
+    """The speaker sees feedback without authors; ordering by the author would still tell the
+    pieces apart (whoever sorts first), so ?ordering=person is ignored."""
+    past = SessionFactory(starts_at=timezone.now() - timedelta(days=1), host=world.tl)
+    talk = TalkFactory(session=past, speakers=[world.engineer])
+    FeedbackFactory(talk=talk, person=world.pm, comment="from pm")
+    FeedbackFactory(talk=talk, person=world.em, comment="from em")
+    url = reverse("api:knowledge-feedback-list")
+
+    def order(ordering):
+        rows = world.client("engineer").get(url, {"talk": talk.pk, "ordering": ordering}).json()["results"]
+        assert all(r["person"] is None for r in rows)
+        return [r["comment"] for r in rows]
+
+    assert order("person") == order("-person")
+    assert order("rating") and order("-created_at") == list(reversed(order("created_at")))
