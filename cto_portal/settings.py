@@ -127,6 +127,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A NUL character in a query parameter or form field: 400 naming it, before any view.
+    "apps.core.middleware.RejectNulMiddleware",
     # A session whose user now needs a second factor it never gave is signed out (role change).
     "apps.accounts.middleware.MfaEnforcementMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.currencies import validate_currency
 from apps.core.models import TimeStampedModel
 
 account_id_validator = RegexValidator(r"^\d{12}$", "An AWS account id is 12 digits.")
@@ -46,7 +47,8 @@ def price_field(**kwargs) -> models.DecimalField:
     return models.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
 
-currency_validator = RegexValidator(r"^[A-Z]{3}$", "A currency is an ISO 4217 code such as USD.")
+# What people enter is an ISO 4217 currency in use; imported billing rows are not validated here.
+currency_validator = validate_currency
 
 
 def currency_field(**kwargs) -> models.CharField:

@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 from apps.core import services as core_services
 from apps.core.access import Actor
 from apps.core.aws import AwsSession, CallCounter
+from apps.core.currencies import ISO_4217
 from apps.core.models import SyncRun
 from apps.costs.models import AwsAccount
 from apps.costs.ownership import TeamResolver
@@ -419,8 +420,8 @@ def infra_request_create(*, actor: Actor, title: str, team: Team | None, kind: s
     elif not policy.can_request_for_team(actor, team.pk):
         errors["team"] = "You may only file requests for your own team(s)."
     currency = (currency or settings.REPORTING_CURRENCY).strip().upper()
-    if not re.fullmatch(r"[A-Z]{3}", currency):
-        errors["currency"] = "Use a three-letter ISO 4217 code such as USD."
+    if currency not in ISO_4217:
+        errors["currency"] = "Use an ISO 4217 currency code in use, such as USD."
     if needed_by is not None and needed_by < timezone.localdate():
         errors["needed_by"] = "The needed-by date is in the past."
     try:

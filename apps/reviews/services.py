@@ -84,6 +84,10 @@ def _score(value, field: str) -> int | None:
 
 
 # -- templates --------------------------------------------------------------------------------------
+MAX_WEIGHT = Decimal("999.99")  # Criterion.weight is numeric(5, 2)
+CRITERION_NAME_MAX = 120
+
+
 @transaction.atomic
 def review_template_create(*, actor: Actor, name: str, criteria: list[dict], description: str = "") -> ReviewTemplate:
     """``criteria``: [{"name": ..., "weight": Decimal, "description": ...}, ...]."""
@@ -102,9 +106,15 @@ def review_template_create(*, actor: Actor, name: str, criteria: list[dict], des
             raise ValidationError({"criteria": f"The weight of {c.get('name')!r} is not a number."}) from None
         if not weight.is_finite() or weight <= 0:
             raise ValidationError({"criteria": f"The weight of {c.get('name')!r} must be greater than zero."})
+        if weight > MAX_WEIGHT or weight != weight.quantize(Decimal("0.01")):
+            raise ValidationError({"criteria": f"The weight of {c.get('name')!r} is at most {MAX_WEIGHT} "
+                                               "with two decimals."})
         key = (c.get("name") or "").strip().lower()
         if not key or key in seen:
             raise ValidationError({"criteria": "Every criterion needs a distinct name."})
+        if len(c["name"].strip()) > CRITERION_NAME_MAX:
+            raise ValidationError({"criteria": f"A criterion name has at most {CRITERION_NAME_MAX} characters: "
+                                               f"{c['name'].strip()[:40]!r}…"})
         seen.add(key)
     template = ReviewTemplate.objects.create(name=name.strip(), description=description)
     for i, c in enumerate(criteria):

@@ -381,6 +381,8 @@ def add_months(day: date, months: int) -> date:
     """``day`` plus ``months`` calendar months, clamped to the month's end (31 Jan + 1 = 28/29 Feb)."""
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
+    if year > date.max.year:
+        return date.max  # "never" rather than a crash
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
@@ -473,6 +475,9 @@ def training_session_create(
     _require_manager(actor)
     if held_on is None:
         raise ValidationError({"held_on": "Set the date the session is held."})
+    latest = timezone.localdate() + timedelta(days=366)
+    if not date(2000, 1, 1) <= held_on <= latest:
+        raise ValidationError({"held_on": f"A session is held between 2000-01-01 and {latest} (a year from today)."})
     session = TrainingSession.objects.create(training=training, held_on=held_on, trainer=trainer, location=location)
     _awareness_evidence(source="training_session", obj=session,
                         title=f"Training held: {training.title} ({held_on})", collected_on=held_on, owner=actor.person)

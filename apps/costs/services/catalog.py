@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.access import Actor
+from apps.core.currencies import ISO_4217
 from apps.core.roles import Role
-from apps.costs import importers
 from apps.costs.models import (
     FxRate,
     SavingsOpportunity,
@@ -170,8 +170,8 @@ def tag_rule_delete(*, actor: Actor, rule: TagRule) -> None:
 def _save_fx_rate(rate: FxRate) -> FxRate:
     rate.currency = (rate.currency or "").strip().upper()
     errors = {}
-    if not importers.CURRENCY_RE.match(rate.currency):
-        errors["currency"] = "A currency is an ISO 4217 code such as EUR."
+    if rate.currency not in ISO_4217:
+        errors["currency"] = "A currency is an ISO 4217 code in use, such as EUR."
     elif rate.currency == settings.REPORTING_CURRENCY:
         errors["currency"] = f"{rate.currency} is the reporting currency: its rate is always 1."
     if rate.rate is None or rate.rate <= 0:
