@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from apps.core import services as core_services
 from apps.core.access import get_actor, get_visible_or_404
-from apps.core.api import role_permission
+from apps.core.api import ConditionalUpdateMixin, role_permission
 from apps.core.models import SyncRun
 from apps.costs import selectors, services, tasks
 from apps.costs.forms import MAX_RANGE_DAYS
@@ -210,7 +210,7 @@ class CostEntryViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
-class BudgetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class BudgetViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Budgets with this period's spend and forecast. Finance and the CTO write."""
 
@@ -260,7 +260,7 @@ class AnomalyViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(AnomalySerializer(anomaly).data)
 
 
-class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class SubscriptionViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                           mixins.UpdateModelMixin, viewsets.GenericViewSet):
     serializer_class = SubscriptionSerializer
     permission_classes = [CostReaders]
@@ -277,7 +277,7 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
             actor=_actor(self.request), subscription=serializer.instance, **serializer.validated_data)
 
 
-class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class OpportunityViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                          mixins.UpdateModelMixin, viewsets.GenericViewSet):
     serializer_class = OpportunitySerializer
     permission_classes = [CostReaders]

@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, serializers, viewsets
 
 from apps.core.access import get_actor, get_visible_or_404
-from apps.core.api import IsPortalUser
+from apps.core.api import ConditionalUpdateMixin, IsPortalUser
 from apps.initiatives import policy, selectors, services
 from apps.initiatives.models import Health, Initiative, Milestone, StatusUpdate
 from apps.org.models import Person, Team
@@ -100,7 +100,7 @@ def _actor(request):
 @extend_schema_view(create=extend_schema(responses={201: InitiativeSerializer, **ERRORS}),
                     partial_update=extend_schema(responses={200: InitiativeSerializer, **ERRORS}),
                     update=extend_schema(responses={200: InitiativeSerializer, **ERRORS}))
-class InitiativeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class InitiativeViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                         mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """The portfolio. Everyone reads; owners, the team's EM/TL and the CTO write. Health is
     read-only: it follows the latest status update."""
@@ -138,7 +138,7 @@ class InitiativeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
 
 
 @extend_schema_view(create=extend_schema(responses={201: MilestoneSerializer, **ERRORS}))
-class MilestoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class MilestoneViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                        mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     serializer_class = MilestoneSerializer
     permission_classes = [IsPortalUser]

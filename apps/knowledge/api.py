@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.access import get_actor
+from apps.core.api import ConditionalUpdateMixin
 from apps.core.markdown import render_markdown
 from apps.knowledge import policy, selectors, services
 from apps.knowledge.models import (
@@ -163,7 +164,7 @@ class SeriesViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.series_list(actor=_actor(self.request))
 
 
-class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class SessionViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                      mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Sessions. ``?when=upcoming|past``. POST creates a one-off session (CTO and hosts)."""
 
@@ -198,7 +199,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-class TalkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+class TalkViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
                   viewsets.GenericViewSet):
     """Talks. ``?q=`` searches title, abstract, speakers; ``?past=1`` is the library."""
 
@@ -254,7 +255,7 @@ class TalkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
                         status=status.HTTP_201_CREATED)
 
 
-class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class ProposalViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                       mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Rolling proposals, most voted first. ``?status=backlog|scheduled|rejected|withdrawn``."""
 

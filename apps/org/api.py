@@ -8,7 +8,7 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
 from apps.core.access import get_actor
-from apps.core.api import IsPortalUser, role_permission
+from apps.core.api import ConditionalUpdateMixin, IsPortalUser, role_permission
 from apps.core.roles import Role
 from apps.org import selectors, services
 from apps.org.models import Person, Team
@@ -63,7 +63,7 @@ class MeSerializer(serializers.Serializer):
 @extend_schema_view(
     create=extend_schema(responses={201: TeamSerializer, 400: OpenApiResponse(description="Invalid fields")}),
 )
-class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class TeamViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                   mixins.UpdateModelMixin, viewsets.GenericViewSet):
     serializer_class = TeamSerializer
     permission_classes = [ManagePeople]
@@ -86,7 +86,7 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         serializer.instance = self.get_queryset().get(pk=team.pk)
 
 
-class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class PersonViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                     mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """People. DELETE deactivates (people who leave are never deleted)."""
 

@@ -10,7 +10,7 @@ from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.response import Response
 
 from apps.core.access import get_actor
-from apps.core.api import Conflict, IsPortalUser
+from apps.core.api import ConditionalUpdateMixin, Conflict, IsPortalUser
 from apps.core.markdown import render_markdown
 from apps.org.models import Person, Team
 from apps.security import selectors, services
@@ -90,7 +90,7 @@ class AttendanceInputSerializer(serializers.Serializer):
     people = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all(), many=True, allow_empty=False)
 
 
-class AmaSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class AmaSessionViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                         mixins.UpdateModelMixin, viewsets.GenericViewSet):
     serializer_class = AmaSessionSerializer
     permission_classes = [SessionPermission]
@@ -373,7 +373,7 @@ class ControlSerializer(serializers.ModelSerializer):
         read_only_fields = ["code", "theme", "evidence_count"]
 
 
-class ControlViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class ControlViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
     serializer_class = ControlSerializer
     permission_classes = [IsSecurityManager]
     lookup_field = "code"

@@ -19,7 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.access import get_actor
-from apps.core.api import Conflict, role_permission
+from apps.core.api import ConditionalUpdateMixin, Conflict, role_permission
 from apps.core.markdown import render_markdown
 from apps.org.models import Person
 from apps.syncs import selectors, services
@@ -98,7 +98,7 @@ SERIES_PARAMS = [OpenApiParameter("kind", str, enum=SyncSeries.Kind.values), Ope
 @extend_schema_view(list=extend_schema(parameters=SERIES_PARAMS),
                     create=extend_schema(responses={201: SeriesSerializer, 400: OpenApiResponse(description="Invalid fields"),
                                                     403: OpenApiResponse(description="Role may not create syncs")}))
-class SeriesViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class SeriesViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Sync series. Private series (every 1:1) exist only for their participants."""
 
@@ -168,7 +168,7 @@ MEETING_PARAMS = [OpenApiParameter("series", int), OpenApiParameter("status", st
 
 
 @extend_schema_view(list=extend_schema(parameters=MEETING_PARAMS))
-class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class MeetingViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                      mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Meetings. POST creates an ad-hoc meeting; PATCH changes status (held/cancelled carries
     unfinished agenda items forward), attendees and title. Notes: ``/notes/`` with a version."""
@@ -246,7 +246,7 @@ class AgendaItemSerializer(serializers.ModelSerializer):
 
 @extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("series", int), OpenApiParameter("meeting", int),
                                                    OpenApiParameter("status", str, enum=AgendaItem.Status.values)]))
-class AgendaItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class AgendaItemViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                         mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Agenda items; without a meeting, an item is on the series backlog."""
 
@@ -340,7 +340,7 @@ class ActionItemSerializer(serializers.ModelSerializer):
     OpenApiParameter("status", str, enum=ActionItem.Status.values), OpenApiParameter("due_before", date),
     OpenApiParameter("due_after", date), OpenApiParameter("overdue", bool),
 ]))
-class ActionItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class ActionItemViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                         mixins.UpdateModelMixin, viewsets.GenericViewSet):
     serializer_class = ActionItemSerializer
 
