@@ -49,17 +49,63 @@ def portal_view(view):
     return wrapped
 
 
+SEEN_FIELD = "_seen"
+CONFLICT_MESSAGE = ("Someone else saved this after you opened the page. Reload to see their version, or save "
+                    "again to replace it with yours.")
+
+
+def _state_token(obj) -> str:
+    """What an object's stored fields read now, as a short hash (the edit form's conflict guard)."""
+    import hashlib
+
+    values = [f"{f.attname}={f.value_from_object(obj)!s}" for f in obj._meta.concrete_fields]
+    return hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:24]
+
+
+def _guard(form):
+    """The object a ModelForm edits (None when it creates one or is not a ModelForm); adds the
+    hidden field carrying what the object read when the page was opened."""
+    from django import forms as django_forms
+
+    instance = getattr(form, "instance", None)
+    if instance is None or getattr(instance, "pk", None) is None or not hasattr(instance, "_meta"):
+        return None
+    form.fields[SEEN_FIELD] = django_forms.CharField(widget=django_forms.HiddenInput, required=False,
+                                                     initial=_state_token(instance))
+    layout = getattr(getattr(form, "helper", None), "layout", None)
+    if layout is not None:  # a crispy layout renders only the fields it names
+        layout.append(SEEN_FIELD)
+    return instance
+
+
 def submit_form(request, form, action: Callable[[dict], Any], *, message: str | Callable[[Any], str],
                 to: str | Callable[[Any], Any] | None = None) -> HttpResponse | None:
     """The portal's one form flow. On a valid POST, ``action(cleaned_data)`` calls the service; a
     ValidationError it raises lands on the form (field errors on their field), nothing is saved
     and None is returned so the view renders the form again. On success ``message`` (text, or a
     function of the result) is flashed and the browser goes to ``to`` (a URL, a function of the
-    result, or by default the result's own page)."""
+    result, or by default the result's own page).
+
+    A form that edits a stored object (a ModelForm with an instance) detects concurrent edits:
+    the page carries what the object read when it was opened, and a save after someone else's
+    is refused with :data:`CONFLICT_MESSAGE` (nothing saved; saving again overwrites)."""
+    from django.db import transaction
+
+    guarded = _guard(form)
     if request.method != "POST" or not form.is_bound or not form.is_valid():
         return None
+    seen = form.cleaned_data.pop(SEEN_FIELD, "") if guarded is not None else ""
     try:
-        result = action(form.cleaned_data)
+        with transaction.atomic():
+            if guarded is not None and seen:
+                current = type(guarded)._default_manager.select_for_update().get(pk=guarded.pk)
+                token = _state_token(current)
+                if token != seen:
+                    form.data = form.data.copy()
+                    form.data[form.add_prefix(SEEN_FIELD)] = token  # a second save overwrites, knowingly
+                    form.add_error(None, CONFLICT_MESSAGE)
+                    return None
+            result = action(form.cleaned_data)
     except ValidationError as exc:
         add_service_errors(form, exc)
         return None
