@@ -406,6 +406,9 @@ def _stage_merge(source: str, periods, *, grouped: bool) -> tuple[int, int]:
                   f"SELECT {', '.join(f's.{c}' for c in columns.split(', '))}, %s, now() FROM {facts} s ")
         if before:
             cursor.execute(f"ANALYZE {facts}")
+            # Hash joins only: right after an import the fact table's statistics still say the
+            # scope is empty, and a nested loop over it would compare every fact with every fact.
+            cursor.execute("SET LOCAL enable_nestloop = off")
             cursor.execute(
                 f"DELETE FROM {table} e WHERE {scope_sql} "  # nosec B608
                 f"AND NOT EXISTS (SELECT 1 FROM {facts} s WHERE {_key_match('e', 's')})", scope_params)
@@ -425,6 +428,7 @@ def _stage_merge(source: str, periods, *, grouped: bool) -> tuple[int, int]:
             params = [source]
         # In natural-key order: the unique index fills page by page instead of at random.
         cursor.execute(insert + f"ORDER BY {order}", params)
+        cursor.execute("SET LOCAL enable_nestloop = on")
         cursor.execute(f"SELECT count(*) FROM {facts}")  # nosec B608 - constant table name
         now = cursor.fetchone()[0]
         cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{FACTS_TABLE}")
