@@ -62,12 +62,12 @@ def _state_token(obj) -> str:
     return hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:24]
 
 
-def _guard(form):
-    """The object a ModelForm edits (None when it creates one or is not a ModelForm); adds the
-    hidden field carrying what the object read when the page was opened."""
+def _guard(form, instance=None):
+    """The object the form edits (``instance``, else a ModelForm's; None when it creates one);
+    adds the hidden field carrying what the object read when the page was opened."""
     from django import forms as django_forms
 
-    instance = getattr(form, "instance", None)
+    instance = instance if instance is not None else getattr(form, "instance", None)
     if instance is None or getattr(instance, "pk", None) is None or not hasattr(instance, "_meta"):
         return None
     form.fields[SEEN_FIELD] = django_forms.CharField(widget=django_forms.HiddenInput, required=False,
@@ -79,19 +79,20 @@ def _guard(form):
 
 
 def submit_form(request, form, action: Callable[[dict], Any], *, message: str | Callable[[Any], str],
-                to: str | Callable[[Any], Any] | None = None) -> HttpResponse | None:
+                to: str | Callable[[Any], Any] | None = None, guard=None) -> HttpResponse | None:
     """The portal's one form flow. On a valid POST, ``action(cleaned_data)`` calls the service; a
     ValidationError it raises lands on the form (field errors on their field), nothing is saved
     and None is returned so the view renders the form again. On success ``message`` (text, or a
     function of the result) is flashed and the browser goes to ``to`` (a URL, a function of the
     result, or by default the result's own page).
 
-    A form that edits a stored object (a ModelForm with an instance) detects concurrent edits:
+    A form that edits a stored object (a ModelForm with an instance, or ``guard=`` the object a
+    plain form edits) detects concurrent edits:
     the page carries what the object read when it was opened, and a save after someone else's
     is refused with :data:`CONFLICT_MESSAGE` (nothing saved; saving again overwrites)."""
     from django.db import transaction
 
-    guarded = _guard(form)
+    guarded = _guard(form, guard)
     if request.method != "POST" or not form.is_bound or not form.is_valid():
         return None
     seen = form.cleaned_data.pop(SEEN_FIELD, "") if guarded is not None else ""

@@ -113,19 +113,16 @@ def budget_detail(request, pk: int):
 def _budget_form(request, budget=None):
     require_role(request.actor, *ADMIN_ROLES)
     form = BudgetForm(request.POST or None, instance=budget)
-    if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in BudgetForm.Meta.fields}
-        try:
-            if budget is None:
-                budget = services.budget_create(actor=request.actor, **fields)
-            else:
-                budget = services.budget_update(actor=request.actor, budget=selectors.budget_get(
-                    actor=request.actor, pk=budget.pk), **fields)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Budget {budget} saved.")
-            return redirect(budget)
+
+    def save(data):
+        fields = {name: data[name] for name in BudgetForm.Meta.fields}
+        if budget is None:
+            return services.budget_create(actor=request.actor, **fields)
+        return services.budget_update(actor=request.actor, budget=selectors.budget_get(actor=request.actor,
+                                                                                       pk=budget.pk), **fields)
+
+    if done := submit_form(request, form, save, message=lambda saved: f"Budget {saved} saved."):
+        return done
     return render(request, "costs/form.html", {"form": form, "title": f"Edit {budget}" if budget else "New budget",
                                                "back": "costs:budget-list"})
 

@@ -99,19 +99,16 @@ def edit(request, pk: int):
     initiative = selectors.initiative_get(actor=actor, pk=pk)
     _require_edit(actor, initiative)
     form = InitiativeForm(request.POST or None, instance=initiative)
-    if request.method == "POST" and form.is_valid():
+
+    def save(data):
         try:
-            fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
-            initiative = services.initiative_update(
-                actor=actor, initiative=selectors.initiative_get(actor=actor, pk=pk), **fields
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
+            return services.initiative_update(actor=actor, initiative=selectors.initiative_get(actor=actor, pk=pk),
+                                              **{name: data[name] for name in form.Meta.fields})
         except PermissionDenied as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, f"“{initiative}” saved.")
-            return redirect(initiative)
+            raise ValidationError(str(exc)) from exc
+
+    if done := submit_form(request, form, save, message=lambda saved: f"“{saved}” saved."):
+        return done
     return render(request, "initiatives/initiative_form.html", {
         "form": form, "title": f"Edit {initiative}", "initiative": initiative,
     })

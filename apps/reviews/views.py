@@ -93,7 +93,7 @@ def cycle_dates(request, pk: int):
     if done := submit_form(
         request, form, lambda data: services.review_cycle_reschedule(actor=request.actor, cycle=cycle, **data),
         message=f"The dates of {cycle} are saved.",
-        to=cycle,
+        to=cycle, guard=cycle,
     ):
         return done
     return render(request, "reviews/cycle_dates.html", {"form": form, "cycle": cycle})

@@ -79,7 +79,7 @@ def ama_edit(request, pk: int):
     form = AmaSessionForm(request.POST or None, initial=initial)
     if done := submit_form(
         request, form, lambda data: services.ama_session_update(actor=request.actor, session=session, **data),
-        message="Session saved.",
+        message="Session saved.", guard=session,
     ):
         return done
     return render(request, "security/form.html", {"form": form, "title": f"Edit {session.title}"})
@@ -246,7 +246,7 @@ def bulletin_edit(request, pk: int):
     form.helper = form._helper()
     if done := submit_form(
         request, form, lambda data: services.bulletin_update(actor=request.actor, bulletin=bulletin, **data),
-        message=lambda bulletin: f"Bulletin {bulletin.title} saved.",
+        message=lambda bulletin: f"Bulletin {bulletin.title} saved.", guard=bulletin,
     ):
         return done
     return render(request, "security/form.html", {"form": form, "title": f"Edit bulletin: {bulletin.title}"})
@@ -313,7 +313,7 @@ def training_edit(request, pk: int):
     form = TrainingForm(request.POST or None, initial=initial)
     if done := submit_form(
         request, form, lambda data: services.training_update(actor=request.actor, training=training, **data),
-        message=lambda training: f"Training {training.title} saved; due dates follow.",
+        message=lambda training: f"Training {training.title} saved; due dates follow.", guard=training,
     ):
         return done
     return render(request, "security/form.html", {"form": form, "title": f"Edit training: {training.title}"})

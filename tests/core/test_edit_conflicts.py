@@ -45,3 +45,21 @@ def test_a_save_after_someone_elses_is_refused_then_overwrites_knowingly(world):
 def test_a_new_object_form_has_no_guard(world):
     page = world.client("cto").get(reverse("org:team-create")).content.decode()
     assert SEEN_FIELD not in page
+
+
+def test_a_plain_form_editing_an_object_is_guarded_too(world):
+    """The training edit page is a plain form over initial values (guard= the training)."""
+    from apps.security.models import Training
+    from tests.security.helpers import training as make_training
+
+    training = make_training(world, title="Phishing")
+    url = reverse("security:training-edit", args=[training.pk])
+    cto = world.client("cto")
+    seen = _seen(cto.get(url).content.decode())
+    Training.objects.filter(pk=training.pk).update(title="Phishing (renamed meanwhile)")
+
+    late = cto.post(url, {"title": "Phishing 2027", "kind": training.kind, "recurrence_months": 12,
+                          "first_due_on": "2027-01-31", "pass_score": "", SEEN_FIELD: seen})
+    assert late.status_code == 200
+    assert "Someone else saved this" in late.content.decode()
+    assert Training.objects.get(pk=training.pk).title == "Phishing (renamed meanwhile)"
