@@ -91,20 +91,19 @@ def bench_import(rows: int) -> None:
     print(f"generated {rows:,} FOCUS rows ({tmp.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f}s")
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    p = ctx.Process(target=_baseline_child, args=(queue,))
-    p.start()
-    baseline_mb = queue.get()
-    p.join()
-    p = ctx.Process(target=_import_child, args=(str(tmp), queue))
-    p.start()
-    n, entries, elapsed, peak_mb = queue.get()
-    p.join()
+
+    def in_child(target, *args):
+        process = ctx.Process(target=target, args=(*args, queue))
+        process.start()
+        result = queue.get()
+        process.join()
+        return result
+
+    baseline_mb = in_child(_baseline_child)
+    n, entries, elapsed, peak_mb = in_child(_import_child, str(tmp))
     print(f"import_costs : {n:,} rows -> {entries:,} daily entries in {elapsed:.1f}s = {n / elapsed:,.0f} rows/s; "
           f"peak RSS {peak_mb:.0f} MB (Django baseline {baseline_mb:.0f} MB)")
-    p = ctx.Process(target=_import_child, args=(str(tmp), queue))
-    p.start()
-    n, entries, again, peak_mb = queue.get()
-    p.join()
+    n, entries, again, peak_mb = in_child(_import_child, str(tmp))
     print(f"re-import    : the same file again (a restated period, nothing changed) in {again:.1f}s = "
           f"{n / again:,.0f} rows/s; peak RSS {peak_mb:.0f} MB")
 

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.core.exceptions import ImproperlyConfigured
 
-from apps.reviews.crypto import field_keys
+from apps.core.crypto import field_keys
 
 PREFIX = "sealed1:"
 _INFO = b"cto-portal/accounts/totp-secret/v1"

@@ -2,13 +2,15 @@
 router each app's ``api.py`` registers on. Auth and permissions: ``apps.core.api_auth``."""
 from __future__ import annotations
 
+import hashlib
+import json
 from importlib import import_module
 from importlib.util import find_spec
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, routers, status
@@ -17,8 +19,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from apps.core.api_auth import IsPortalUser, Pagination, RolePermission, ServiceTokenAuthentication, role_permission
 
 __all__ = [
-    "ConditionalUpdateMixin", "Conflict", "IsPortalUser", "Pagination", "RolePermission", "ServiceTokenAuthentication", "build_router",
-    "exception_handler", "role_permission",
+    "ConditionalUpdateMixin", "Conflict", "IsPortalUser", "Pagination", "RolePermission", "ServiceTokenAuthentication",
+    "build_router", "etag_of", "exception_handler", "role_permission",
 ]
 
 
@@ -44,9 +46,6 @@ class Conflict(exceptions.APIException):
 
 def etag_of(data) -> str:
     """A strong ETag for a representation: the hash of its canonical JSON."""
-    import hashlib
-    import json
-
     blob = json.dumps(data, sort_keys=True, default=str, separators=(",", ":")).encode()
     return f'"{hashlib.sha256(blob).hexdigest()[:32]}"'
 
@@ -66,8 +65,6 @@ class ConditionalUpdateMixin:
         return response
 
     def update(self, request, *args, **kwargs):
-        from django.db import transaction
-
         if_match = [tag.strip() for tag in request.headers.get("If-Match", "").split(",") if tag.strip()]
         with transaction.atomic():
             if if_match and "*" not in if_match:

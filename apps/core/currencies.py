@@ -1,5 +1,6 @@
 """The currencies money may be entered in: the ISO 4217 codes of currencies in use (2025), not
-the fund codes (BOV, CLF, USN, ...), precious metals (XAU, ...) or the testing codes (XTS, XXX).
+the fund codes (BOV, CLF, USN, ...), precious metals (XAU, ...), the testing code XTS or the
+"no currency" code.
 
 Billing data imported from cloud providers keeps whatever three-letter code the provider wrote;
 what people type into the portal (budgets, subscriptions, FX rates, estimates) is checked here,

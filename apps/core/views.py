@@ -1,17 +1,19 @@
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -56,8 +58,6 @@ CONFLICT_MESSAGE = ("Someone else saved this after you opened the page. Reload t
 
 def _state_token(obj) -> str:
     """What an object's stored fields read now, as a short hash (the edit form's conflict guard)."""
-    import hashlib
-
     values = [f"{f.attname}={f.value_from_object(obj)!s}" for f in obj._meta.concrete_fields]
     return hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:24]
 
@@ -65,8 +65,6 @@ def _state_token(obj) -> str:
 def _guard(form, instance=None):
     """The object the form edits (``instance``, else a ModelForm's; None when it creates one);
     adds the hidden field carrying what the object read when the page was opened."""
-    from django import forms as django_forms
-
     instance = instance if instance is not None else getattr(form, "instance", None)
     if instance is None or getattr(instance, "pk", None) is None or not hasattr(instance, "_meta"):
         return None
@@ -87,11 +85,8 @@ def submit_form(request, form, action: Callable[[dict], Any], *, message: str | 
     result, or by default the result's own page).
 
     A form that edits a stored object (a ModelForm with an instance, or ``guard=`` the object a
-    plain form edits) detects concurrent edits:
-    the page carries what the object read when it was opened, and a save after someone else's
-    is refused with :data:`CONFLICT_MESSAGE` (nothing saved; saving again overwrites)."""
-    from django.db import transaction
-
+    plain form edits) detects concurrent edits: the page carries what the object read when it
+    was opened, and a save after someone else's is refused with :data:`CONFLICT_MESSAGE` (nothing saved; saving again overwrites)."""
     guarded = _guard(form, guard)
     if request.method != "POST" or not form.is_bound or not form.is_valid():
         return None

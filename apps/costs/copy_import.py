@@ -48,7 +48,8 @@ TAG_STAGE = "costs_copy_tag_stage"
 RES_STAGE = "costs_copy_res_stage"
 # What str.strip() removes (the streaming reader's trim): every Unicode space, not just ASCII.
 WS = "E'" + "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x3001)) if c.isspace()) + "'"
-NULL_WORDS = "('null', 'NULL', 'Null', 'None')"  # and '' (which cleans to itself): importers.NULLS
+# The reader's empty words (importers.NULLS) but '', which cleans to itself anyway.
+NULL_WORDS = "(" + ", ".join(f"'{w}'" for w in sorted(importers.NULLS - {""})) + ")"
 NUMBER_RE = r"'^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,4})?$'"
 CURRENCY_RE = "'^[A-Z]{3}$'"
 SEP = "\x1f"  # joins the CUR resourceTags/* columns into one text (split again in Python)

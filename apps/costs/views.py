@@ -111,20 +111,10 @@ def budget_detail(request, pk: int):
 
 
 def _budget_form(request, budget=None):
-    require_role(request.actor, *ADMIN_ROLES)
-    form = BudgetForm(request.POST or None, instance=budget)
-
-    def save(data):
-        fields = {name: data[name] for name in BudgetForm.Meta.fields}
-        if budget is None:
-            return services.budget_create(actor=request.actor, **fields)
-        return services.budget_update(actor=request.actor, budget=selectors.budget_get(actor=request.actor,
-                                                                                       pk=budget.pk), **fields)
-
-    if done := submit_form(request, form, save, message=lambda saved: f"Budget {saved} saved."):
-        return done
-    return render(request, "costs/form.html", {"form": form, "title": f"Edit {budget}" if budget else "New budget",
-                                               "back": "costs:budget-list"})
+    # Saved, the browser goes to the budget's own page (to=None).
+    return _model_form(request, form_class=BudgetForm, instance=budget, create=services.budget_create,
+                       update=services.budget_update, kwarg="budget",
+                       title=f"Edit {budget}" if budget else "New budget", back="costs:budget-list", to=None)
 
 
 @portal_view
@@ -184,7 +174,12 @@ def subscription_list(request):
     })
 
 
-def _model_form(request, *, form_class, instance, create, update, kwarg, title, back):
+_BACK = object()
+
+
+def _model_form(request, *, form_class, instance, create, update, kwarg, title, back, to=_BACK):
+    """A costs ModelForm page through the portal's form flow; saved, it goes to ``to`` (default:
+    ``back``; None: the saved object's page)."""
     require_role(request.actor, *ADMIN_ROLES)
     form = form_class(request.POST or None, instance=instance)
 
@@ -194,7 +189,7 @@ def _model_form(request, *, form_class, instance, create, update, kwarg, title, 
             return create(actor=request.actor, **fields)
         return update(actor=request.actor, **{kwarg: instance}, **fields)
 
-    if done := submit_form(request, form, save, message=lambda obj: f"{obj} saved.", to=back):
+    if done := submit_form(request, form, save, message=lambda obj: f"{obj} saved.", to=back if to is _BACK else to):
         return done
     return render(request, "costs/form.html", {"form": form, "title": title, "back": back})
 

@@ -141,6 +141,12 @@ def infra_request_visible(*, actor: Actor) -> QuerySet[InfraRequest]:
     return qs.filter(mine)
 
 
+def resource_request_visible(*, actor: Actor, resource: Resource) -> bool:
+    """May the actor open the request a resource was provisioned for? (Engineers see only their
+    own requests: a resource page names the request only to who may open it.)"""
+    return bool(resource.request_id) and infra_request_visible(actor=actor).filter(pk=resource.request_id).exists()
+
+
 def infra_request_list(*, actor: Actor, status: str | None = None, team: str | None = None,
                        kind: str | None = None, overdue: bool = False) -> QuerySet[InfraRequest]:
     qs = infra_request_visible(actor=actor).annotate(resource_count=Count("resources"))

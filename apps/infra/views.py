@@ -47,11 +47,9 @@ def resource_detail(request, pk: int):
     from apps.costs import selectors as cost_selectors
 
     costs = cost_selectors.resource_costs(actor=request.actor, resource_ids=[resource.arn, resource.resource_id])
-    # The request it was provisioned for is named only to who may open it (engineers see their own).
-    request_visible = bool(resource.request_id) and selectors.infra_request_visible(actor=request.actor).filter(
-        pk=resource.request_id).exists()
     return render(request, "infra/resource_detail.html", {
-        "resource": resource, "findings": findings, "costs": costs, "request_visible": request_visible,
+        "resource": resource, "findings": findings, "costs": costs,
+        "request_visible": selectors.resource_request_visible(actor=request.actor, resource=resource),
         "can_view_costs": cost_selectors.can_view_costs(request.actor),
     })
 

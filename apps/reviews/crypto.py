@@ -5,9 +5,8 @@ Keys
 ``settings.FIELD_ENCRYPTION_KEY`` holds one or more Fernet keys separated by commas. The
 first key encrypts; every key decrypts (``MultiFernet``), which is what makes rotation work.
 
-When the setting is empty (DEBUG and tests only: settings refuse to start without it in
-production) a *development* key is derived from ``SECRET_KEY`` with SHA-256. Such a key is
-exactly as secret as SECRET_KEY and is meant for demo and test data only.
+When the setting is empty (DEBUG and tests only) a *development* key derived from
+``SECRET_KEY`` is used (``apps.core.crypto``, shared with the sealed TOTP secrets).
 
 Rotation (documented in the app's README section of the report)::
 
@@ -21,30 +20,12 @@ Rotation (documented in the app's README section of the report)::
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 from decimal import Decimal, InvalidOperation
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-DEV_KEY_CONTEXT = b"cto-portal/reviews/field-encryption/dev-key/v1:"
-
-
-def derive_dev_key(secret_key: str) -> bytes:
-    """A Fernet key derived from SECRET_KEY, for DEBUG/test only (see module docstring)."""
-    digest = hashlib.sha256(DEV_KEY_CONTEXT + secret_key.encode()).digest()
-    return base64.urlsafe_b64encode(digest)
-
-
-def field_keys() -> list[bytes]:
-    """The FIELD_ENCRYPTION_KEY keys, primary first (or the development key); also used to
-    seal the TOTP secrets (apps.accounts.sealing)."""
-    raw = (getattr(settings, "FIELD_ENCRYPTION_KEY", "") or "").strip()
-    if not raw:
-        return [derive_dev_key(settings.SECRET_KEY)]
-    return [k.strip().encode() for k in raw.split(",") if k.strip()]
+from apps.core.crypto import field_keys
 
 
 def get_fernet() -> MultiFernet:

@@ -9,7 +9,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
 
-from apps.reviews.crypto import decrypt_decimal, derive_dev_key, encrypt_decimal
+from apps.core.crypto import derive_dev_key
+from apps.reviews.crypto import decrypt_decimal, encrypt_decimal
 from apps.reviews.models import CompensationRecord, RaiseProposal
 from tests.reviews.scenario import ENG_SALARY
 
