@@ -7,6 +7,7 @@ from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.conf import settings
 
+from apps.core.forms import DateInput
 from apps.costs import importers, selectors
 from apps.costs.models import AwsAccount, Budget, CostAnomaly, FxRate, SavingsOpportunity, TagRule, ToolSubscription
 from apps.org.models import Person, Team
@@ -17,8 +18,8 @@ MAX_RANGE_DAYS = 3 * 366 + 1
 class ExplorerForm(forms.Form):
     """The cost explorer's query (GET). Invalid input falls back to the last 30 days."""
 
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(required=False, widget=DateInput())
+    end = forms.DateField(required=False, widget=DateInput())
     group_by = forms.ChoiceField(choices=[(g, g.title()) for g in selectors.GROUP_BY], required=False)
     granularity = forms.ChoiceField(choices=[(g, g.title()) for g in selectors.GRANULARITIES], required=False)
     team = forms.CharField(required=False)
@@ -100,7 +101,7 @@ class SubscriptionForm(_ServiceForm):
         model = ToolSubscription
         fields = ["vendor", "product", "category", "owner_team", "owner", "amount", "currency", "billing_period",
                   "seats_purchased", "seats_used", "renewal_date", "notice_days", "notes", "is_active"]
-        widgets = {"renewal_date": forms.DateInput(attrs={"type": "date"}), "notes": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"renewal_date": DateInput(), "notes": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -178,7 +179,7 @@ class FxRateForm(_ServiceForm):
     class Meta:
         model = FxRate
         fields = ["currency", "valid_from", "rate"]
-        widgets = {"valid_from": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"valid_from": DateInput()}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.core.validators import MinValueValidator
 
+from apps.core.forms import DateInput
 from apps.costs.models import AwsAccount
 from apps.infra.models import InfraRequest, Resource
 from apps.org.models import Team
@@ -15,7 +16,7 @@ class InfraRequestForm(forms.ModelForm):
     class Meta:
         model = InfraRequest
         fields = ["title", "team", "kind", "description", "estimated_monthly_cost", "currency", "needed_by"]
-        widgets = {"needed_by": forms.DateInput(attrs={"type": "date"}),
+        widgets = {"needed_by": DateInput(),
                    "description": forms.Textarea(attrs={"rows": 6})}
         help_texts = {"description": "What is needed, for what, and how it will be used. Markdown works.",
                       "estimated_monthly_cost": "Best guess of the monthly run cost."}

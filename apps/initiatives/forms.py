@@ -2,10 +2,11 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
 
+from apps.core.forms import DateInput
 from apps.initiatives.models import Health, Initiative, Milestone, StatusUpdate
 from apps.org.models import Person, Team
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateInput()
 
 
 class InitiativeForm(forms.ModelForm):

@@ -4,6 +4,7 @@ from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.db import models
 
+from apps.core.forms import DateInput, DateTimeInput
 from apps.knowledge.models import MAX_TALK_MINUTES, Proposal, Session, SessionSeries, Talk, Track
 from apps.org.models import Person
 
@@ -35,8 +36,8 @@ class SeriesForm(_ServiceValidated):
                   "duration_minutes", "starts_on", "ends_on", "generate_ahead", "location", "call_url", "host",
                   "is_active"]
         widgets = {
-            "starts_on": forms.DateInput(attrs={"type": "date"}),
-            "ends_on": forms.DateInput(attrs={"type": "date"}),
+            "starts_on": DateInput(),
+            "ends_on": DateInput(),
             "start_time": forms.TimeInput(attrs={"type": "time"}),
             "description": forms.Textarea(attrs={"rows": 3}),
         }
@@ -64,7 +65,7 @@ class SessionForm(_ServiceValidated):
         fields = ["title", "starts_at", "duration_minutes", "location", "call_url", "host", "recording_url",
                   "description", "is_cancelled"]
         widgets = {
-            "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "starts_at": DateTimeInput(),
             "description": forms.Textarea(attrs={"rows": 3}),
         }
 

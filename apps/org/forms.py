@@ -2,6 +2,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 
+from apps.core.forms import DateInput
 from apps.org.models import Person, Team
 
 
@@ -10,7 +11,7 @@ class PersonForm(forms.ModelForm):
         model = Person
         fields = ["full_name", "email", "title", "role", "level", "team", "manager", "location", "country",
                   "time_zone", "start_date"]
-        widgets = {"start_date": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"start_date": DateInput()}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,5 +69,5 @@ class PeopleImportForm(forms.Form):
 
 
 class DeactivateForm(forms.Form):
-    end_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+    end_date = forms.DateField(required=False, widget=DateInput(),
                                help_text="Last day; today if empty.")

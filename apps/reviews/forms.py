@@ -2,11 +2,12 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 
+from apps.core.forms import DateInput
 from apps.core.roles import PERSON_ROLES
 from apps.org.models import Team
 from apps.reviews.models import CompensationRecord, RaiseProposal, Review, ReviewCycle, ReviewTemplate
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()
 
 
 class CycleForm(forms.Form):

@@ -4,13 +4,14 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
+from apps.core.forms import DateInput, DateTimeInput
 from apps.core.roles import PERSON_ROLES
 from apps.org.models import Person, Team
 from apps.security.models import AmaQuestion, Control, Severity, Training
 from apps.security.services import QUESTION_MAX_LENGTH
 
-DATE = forms.DateInput(attrs={"type": "date"})
-DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATE = DateInput()
+DATETIME = DateTimeInput()
 
 
 class _Crispy:

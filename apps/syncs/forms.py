@@ -4,6 +4,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 
+from apps.core.forms import DateInput, DateTimeInput
 from apps.org.models import Person
 from apps.syncs.models import MAX_NOTES_CHARS, ActionItem, Decision, Meeting, SyncSeries
 
@@ -23,7 +24,7 @@ class SeriesForm(forms.ModelForm):
                   "duration_minutes", "starts_on", "agenda_template", "is_private", "is_active"]
         widgets = {
             "start_time": forms.TimeInput(attrs={"type": "time"}),
-            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "starts_on": DateInput(),
             "agenda_template": forms.Textarea(attrs={"rows": 4}),
         }
 
@@ -51,7 +52,7 @@ class SeriesForm(forms.ModelForm):
 
 
 class AdhocMeetingForm(forms.Form):
-    scheduled_at = forms.DateTimeField(label="When", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    scheduled_at = forms.DateTimeField(label="When", widget=DateTimeInput(),
                                        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
     title = forms.CharField(max_length=150, required=False)
 
@@ -97,7 +98,7 @@ class DecisionForm(forms.Form):
 class ActionItemForm(forms.Form):
     title = forms.CharField(max_length=300)
     owner = forms.ModelChoiceField(queryset=Person.objects.none(), required=False)
-    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(required=False, widget=DateInput())
 
     def __init__(self, *args, participants=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -111,8 +112,8 @@ class ActionStatusForm(forms.Form):
 class DecisionFilterForm(forms.Form):
     series = forms.IntegerField(required=False)
     person = forms.IntegerField(required=False)
-    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(required=False, widget=DateInput())
+    date_to = forms.DateField(required=False, widget=DateInput())
     q = forms.CharField(required=False, max_length=200)
 
     def filters(self) -> dict:
