@@ -57,24 +57,41 @@ class ConditionalUpdateMixin:
     ``If-Match`` is applied only if the object still reads the same — else 409 with the current
     ``etag`` and nothing changes. The check and the write run in one transaction holding the
     row's lock, so two writers holding the same ETag cannot both win. Without ``If-Match`` an
-    update applies as before (last write wins): clients that care send it."""
+    update applies as before (last write wins): clients that care send it.
+
+    Write actions (``@action`` endpoints such as a triage or an answer) call
+    :meth:`check_if_match` inside their transaction, before writing."""
 
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)
         response["ETag"] = etag_of(response.data)
         return response
 
-    def update(self, request, *args, **kwargs):
+    def current_etag(self, instance) -> str:
+        """The ETag ``GET`` gives this object now (the retrieve serializer, whatever the action)."""
+        action, self.action = getattr(self, "action", None), "retrieve"
+        try:
+            return etag_of(self.get_serializer(instance).data)
+        finally:
+            self.action = action
+
+    def check_if_match(self, request) -> None:
+        """Inside a transaction: lock the object and raise 409 when ``If-Match`` names a version
+        it no longer has (no header, or ``*``: nothing to check)."""
         if_match = [tag.strip() for tag in request.headers.get("If-Match", "").split(",") if tag.strip()]
+        if not if_match or "*" in if_match:
+            return
+        instance = self.get_object()
+        # Lock the row, then read it as GET does (same queryset, annotations and all).
+        list(type(instance)._default_manager.select_for_update().filter(pk=instance.pk).values_list("pk"))
+        current = self.current_etag(self.get_object())
+        if current not in if_match:
+            raise Conflict("The object was changed since you read it: read it again, then apply your change.",
+                           extra={"etag": current})
+
+    def update(self, request, *args, **kwargs):
         with transaction.atomic():
-            if if_match and "*" not in if_match:
-                instance = self.get_object()
-                # Lock the row, then read it as GET does (same queryset, annotations and all).
-                list(type(instance)._default_manager.select_for_update().filter(pk=instance.pk).values_list("pk"))
-                current = etag_of(self.get_serializer(self.get_object()).data)
-                if current not in if_match:
-                    raise Conflict("The object was changed since you read it: read it again, then apply your change.",
-                                   extra={"etag": current})
+            self.check_if_match(request)
             response = super().update(request, *args, **kwargs)
         if response.status_code < 300 and isinstance(response.data, dict):
             response["ETag"] = etag_of(response.data)
