@@ -11,12 +11,18 @@ class ResourceAdmin(admin.ModelAdmin):
     raw_id_fields = ("request",)
     list_select_related = ("account", "owner_team")
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # never deleted: the sync marks a resource gone (gone_at) and restores it if it returns
+
 
 @admin.register(Finding)
 class FindingAdmin(admin.ModelAdmin):
     list_display = ("resource", "kind", "team", "first_detected_at", "resolved_at")
     list_filter = ("kind", "team")
     raw_id_fields = ("resource",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # findings are resolved (resolved_at) by the sync, never deleted
 
 
 class CommentInline(admin.TabularInline):
@@ -39,3 +45,6 @@ class InfraRequestAdmin(admin.ModelAdmin):
     search_fields = ("title", "description")
     raw_id_fields = ("requester", "decided_by", "provisioned_by")
     inlines = [CommentInline, EventInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a request is rejected, not deleted: its decision trail (events) is the audit record

@@ -17,6 +17,9 @@ class SessionSeriesAdmin(admin.ModelAdmin):
     list_display = ["name", "cadence", "weekday", "week_of_month", "start_time", "host", "is_active"]
     raw_id_fields = ["host"]
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # a series is deactivated (is_active), never deleted: its sessions are history
+
 
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
@@ -25,6 +28,9 @@ class SessionAdmin(admin.ModelAdmin):
     list_filter = ["series", "is_cancelled"]
     search_fields = ["title"]
     raw_id_fields = ["host"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a session is cancelled (is_cancelled), never deleted: its attendance is history
 
 
 @admin.register(Talk)

@@ -176,7 +176,7 @@ class ProposalVote(models.Model):
     """One upvote per person and proposal (the constraint is the guard; the service is idempotent)."""
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="votes")
-    person = models.ForeignKey("org.Person", on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey("org.Person", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -226,8 +226,9 @@ class Attendance(models.Model):
         SELF = "self", "Self check-in"
         IMPORT = "import", "Imported"
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendances")
-    person = models.ForeignKey("org.Person", on_delete=models.CASCADE, related_name="knowledge_attendances")
+    # Attendance is history (who came to which session): neither side can be deleted under it.
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="attendances")
+    person = models.ForeignKey("org.Person", on_delete=models.PROTECT, related_name="knowledge_attendances")
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.SELF)
     checked_in_at = models.DateTimeField(default=timezone.now)
 
@@ -245,8 +246,8 @@ class Feedback(TimeStampedModel):
     """A 1–5 rating and a comment on a talk: one per person and talk. The comment is shown to
     the speakers, the session host and the CTO (everyone, once the speakers share it)."""
 
-    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="feedback")
-    person = models.ForeignKey("org.Person", on_delete=models.CASCADE, related_name="+")
+    talk = models.ForeignKey(Talk, on_delete=models.PROTECT, related_name="feedback")
+    person = models.ForeignKey("org.Person", on_delete=models.PROTECT, related_name="+")
     rating = models.PositiveSmallIntegerField()
     comment = models.TextField(blank=True)
 

@@ -79,15 +79,12 @@ def session_edit(request, pk: int):
     session = selectors.session_get(actor=request.actor, pk=pk)
     policy.require(policy.can_manage_session(request.actor, session), "Only the CTO and the host may edit it.")
     form = SessionForm(request.POST or None, instance=session)
-    if request.method == "POST" and form.is_valid():
-        try:
-            fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
-            session = services.session_update(actor=request.actor, session=session, **fields)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Session saved.")
-            return redirect(session)
+    if done := submit_form(
+        request, form,
+        lambda data: services.session_update(actor=request.actor, session=session, **data),
+        message="Session saved.",
+    ):
+        return done
     return render(request, "knowledge/form.html", {"form": form, "title": f"Edit {session}", "back": session})
 
 
@@ -176,15 +173,13 @@ def series_edit(request, pk: int):
     series = selectors.series_get(actor=request.actor, pk=pk)
     policy.require(policy.can_manage_series(request.actor), "Only the CTO may change a series.")
     form = SeriesForm(request.POST or None, instance=series)
-    if request.method == "POST" and form.is_valid():
-        try:
-            fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
-            series = services.series_update(actor=request.actor, series=series, **fields)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Series saved; new sessions follow the new settings.")
-            return redirect(series)
+    if done := submit_form(
+        request, form,
+        lambda data: services.series_update(
+            actor=request.actor, series=selectors.series_get(actor=request.actor, pk=pk), **data),
+        message="Series saved; new sessions follow the new settings.",
+    ):
+        return done
     return render(request, "knowledge/form.html", {"form": form, "title": f"Edit {series}", "back": series})
 
 

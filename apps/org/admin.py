@@ -11,6 +11,11 @@ class TeamAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     raw_id_fields = ("lead",)
 
+    def has_delete_permission(self, request, obj=None):
+        # Teams are deactivated (is_active), never deleted: a delete would re-attribute their
+        # past costs, resources and reviews to nobody.
+        return False
+
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):

@@ -7,7 +7,6 @@ from django.views.decorators.http import require_POST
 
 from apps.core import services as core_services
 from apps.core.access import require_role
-from apps.core.forms import add_service_errors
 from apps.core.roles import Role
 from apps.core.views import portal_view, submit_form
 from apps.org import selectors, services, tasks
@@ -82,15 +81,13 @@ def person_edit(request, pk: int):
     require_role(request.actor, *MANAGE_ROLES)
     person = selectors.person_get(actor=request.actor, pk=pk)
     form = PersonForm(request.POST or None, instance=person)
-    if request.method == "POST" and form.is_valid():
-        try:
-            fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
-            person = services.person_update(actor=request.actor, person=selectors.person_get(actor=request.actor, pk=pk), **fields)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{person} saved.")
-            return redirect(person)
+    if done := submit_form(
+        request, form,
+        lambda data: services.person_update(
+            actor=request.actor, person=selectors.person_get(actor=request.actor, pk=pk), **data),
+        message=lambda person: f"{person} saved.",
+    ):
+        return done
     return render(request, "org/person_form.html", {"form": form, "title": f"Edit {person}", "person": person})
 
 
@@ -121,7 +118,7 @@ def people_import(request):
     errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         content = form.cleaned_data["file"]
-        _, errors = services.people_import_parse(content)
+        _, errors = services.people_import_parse(content, actor=request.actor)
         if not errors:
             run = core_services.syncrun_create(
                 kind=tasks.PEOPLE_IMPORT, user=request.user, params={"content": content}

@@ -1,12 +1,16 @@
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.core.access import get_actor
 from apps.core.models import SyncRun
-from apps.org.models import Person
+from apps.org import services
+from apps.org.models import Person, Team
 from apps.org.services import people_import
+from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +121,134 @@ def test_import_page_runs_the_import_as_a_task_with_a_syncrun(world, django_capt
     assert b"100%" in page.content
     # Another user's run is not theirs to see.
     assert world.client("em").get(response["Location"]).status_code == 404
+
+
+# -- Leavers and rejoiners go through the same flow as the page and the API ----------------------------
+def _row(person, *, manager="", active="yes", team="") -> str:
+    return f"{person.email},{person.full_name},,{person.role},,{team},{manager},,,,,{active}\n"
+
+
+def test_a_leaver_in_the_file_is_handed_over_like_a_deactivation(world):
+    """The TL leaves: an end date, no login, no longer alpha's lead, and the engineer (not in the
+    file) now reports to the TL's manager."""
+    content = HEADER + _row(world.em, manager="cto@example.com") + _row(world.tl, manager="em@example.com", active="no")
+
+    result = people_import(actor=get_actor(world.users["hr"]), content=content)
+
+    tl = Person.objects.get(pk=world.tl.pk)
+    assert (tl.is_active, tl.end_date) == (False, timezone.localdate())
+    assert get_user_model().objects.get(pk=tl.user_id).is_active is False
+    assert Person.objects.get(pk=world.engineer.pk).manager_id == world.em.pk
+    assert Team.objects.get(slug="alpha").lead_id is None
+    assert result.created == 0
+    # Idempotent: the same file again changes nothing (the leaver keeps their end date).
+    again = people_import(actor=get_actor(world.users["hr"]), content=content)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+
+
+def test_reports_of_a_leaver_whose_manager_leaves_too_move_to_the_first_manager_who_stays(world):
+    content = HEADER + _row(world.em, manager="cto@example.com", active="no") + _row(
+        world.tl, manager="em@example.com", active="no")
+
+    people_import(actor=get_actor(world.users["hr"]), content=content)
+
+    assert Person.objects.get(pk=world.engineer.pk).manager_id == world.cto.pk
+    assert list(Person.objects.filter(pk__in=[world.em.pk, world.tl.pk], is_active=True)) == []
+    # The leavers' own reporting lines are history: kept as they were.
+    assert Person.objects.get(pk=world.tl.pk).manager_id == world.em.pk
+
+
+def test_a_row_reporting_to_a_leaver_is_refused(world):
+    content = HEADER + _row(world.tl, manager="em@example.com", active="no") + _row(
+        world.engineer, manager="tl@example.com")
+    before = list(Person.objects.order_by("pk").values())
+
+    with pytest.raises(ValidationError) as exc:
+        people_import(actor=get_actor(world.users["hr"]), content=content)
+
+    assert exc.value.messages == [
+        "Row 3, column 'manager_email': tl@example.com marked as a leaver in row 2; give this person a current manager."]
+    assert list(Person.objects.order_by("pk").values()) == before
+
+
+def test_the_importer_cannot_mark_themself_as_a_leaver(world):
+    content = HEADER + _row(world.hr, manager="cto@example.com", active="no")
+
+    with pytest.raises(ValidationError) as exc:
+        people_import(actor=get_actor(world.users["hr"]), content=content)
+
+    assert exc.value.messages == ["Row 2, column 'active': you cannot mark yourself as a leaver."]
+    assert Person.objects.get(pk=world.hr.pk).is_active is True
+
+
+def test_a_rejoiner_in_the_file_gets_their_login_back_and_loses_the_end_date(world):
+    services.person_deactivate(actor=get_actor(world.users["hr"]), person=world.tl)
+
+    result = people_import(actor=get_actor(world.users["hr"]), content=HEADER + _row(world.tl, manager="em@example.com"))
+
+    tl = Person.objects.get(pk=world.tl.pk)
+    assert (tl.is_active, tl.end_date, result.updated) == (True, None, 1)
+    assert get_user_model().objects.get(pk=tl.user_id).is_active is True
+
+
+def test_leavers_are_handed_over_in_a_number_of_queries_that_does_not_grow(world, django_assert_max_num_queries):
+    """Ten or two hundred leavers, each with a report outside the file: a few more batched
+    statements (SQLite caps a statement's parameters), never one per leaver."""
+    actor = get_actor(world.users["hr"])
+
+    def leave(n: int, tag: str) -> int:
+        leavers = [PersonFactory(email=f"{tag}{i}@example.com", manager=world.em, team=None) for i in range(n)]
+        for leaver in leavers:
+            PersonFactory(manager=leaver, team=None)
+        content = HEADER + "".join(_row(p, manager="em@example.com", active="no") for p in leavers)
+        with django_assert_max_num_queries(60) as queries:
+            people_import(actor=actor, content=content)
+        assert not Person.objects.filter(manager__in=leavers, is_active=True).exists()
+        return len(queries.captured_queries)
+
+    small = leave(10, "small")
+    assert leave(200, "large") <= small + 5
+
+
+# -- Every value fits its column: a file that passes cannot fail half-way with a database error ----------
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("title", "Principal Engineer " * 10, "Row 2, column 'title': is 189 characters long; at most 150 fit."),
+        ("full_name", "N" * 151, "Row 2, column 'full_name': is 151 characters long; at most 150 fit."),
+        ("level", "L" * 33, "Row 2, column 'level': is 33 characters long; at most 32 fit."),
+        ("email", "a" * 250 + "@example.com", "Row 2, column 'email': is 262 characters long; at most 254 fit."),
+        ("title", "Staff\x00Engineer", "Row 2, column 'title': contains a NUL character."),
+        ("time_zone", "EST", "Row 2, column 'time_zone': 'EST' is not a known time zone (e.g. Europe/Lisbon)."),
+    ],
+)
+def test_a_value_the_database_cannot_hold_is_a_row_error(world, column, value, message):
+    values = {"email": "x@example.com", "full_name": "X", "role": "engineer", column: value}
+    content = "email,full_name,role,title,level,time_zone\n" + ",".join(
+        values.get(c, "") for c in ("email", "full_name", "role", "title", "level", "time_zone")) + "\n"
+    count = Person.objects.count()
+
+    with pytest.raises(ValidationError) as exc:
+        people_import(actor=get_actor(world.users["hr"]), content=content)
+
+    assert exc.value.messages == [message]
+    assert Person.objects.count() == count
+
+
+def test_an_unexpected_error_fails_the_run_instead_of_leaving_it_running(world, monkeypatch):
+    from apps.core import services as core_services
+    from apps.org import tasks
+
+    def explode(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(tasks.services, "people_import", explode)
+    run = core_services.syncrun_create(kind=tasks.PEOPLE_IMPORT, user=world.users["hr"], params={"content": GOOD})
+
+    with pytest.raises(RuntimeError):  # eager tasks re-raise; a worker logs it
+        tasks.people_import_task.apply(args=[run.pk])
+
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.FAILED
+    assert run.error == "Nothing was imported. Unexpected error: RuntimeError: disk full"
+    assert run.finished_at is not None
