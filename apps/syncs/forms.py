@@ -6,7 +6,7 @@ from django import forms
 
 from apps.core.forms import DateInput, DateTimeInput
 from apps.org.models import Person
-from apps.syncs.models import MAX_NOTES_CHARS, ActionItem, Decision, Meeting, SyncSeries
+from apps.syncs.models import MAX_NOTES_CHARS, ActionItem, AgendaItem, Decision, Meeting, SyncSeries
 
 
 def _active_people():
@@ -73,10 +73,25 @@ class NotesForm(forms.Form):
     version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
 
+STALE_PAGE = "This page is out of date: reload it and try again."
+
+
+def _seen_status(choices) -> forms.ChoiceField:
+    """What the page showed, posted back with a status change so a stale page cannot undo a newer
+    one (see the services' ``seen_status``)."""
+    return forms.ChoiceField(choices=choices, widget=forms.HiddenInput,
+                             error_messages={"required": STALE_PAGE, "invalid_choice": STALE_PAGE})
+
+
 class MeetingStatusForm(forms.Form):
     status = forms.ChoiceField(choices=Meeting.Status.choices)
     attendees = forms.ModelMultipleChoiceField(queryset=Person.objects.none(), required=False,
                                                widget=forms.CheckboxSelectMultiple)
+    seen_status = _seen_status(Meeting.Status.choices)
+    # The attendance the page showed: the save applies the ticks the person changed, so two people
+    # ticking at once both count.
+    seen_attendees = forms.ModelMultipleChoiceField(queryset=Person.objects.all(), required=False,
+                                                    widget=forms.MultipleHiddenInput)
 
     def __init__(self, *args, participants=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,6 +122,12 @@ class ActionItemForm(forms.Form):
 
 class ActionStatusForm(forms.Form):
     status = forms.ChoiceField(choices=ActionItem.Status.choices)
+    seen_status = _seen_status(ActionItem.Status.choices)
+
+
+class AgendaStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=AgendaItem.Status.choices)
+    seen_status = _seen_status(AgendaItem.Status.choices)
 
 
 class DecisionFilterForm(forms.Form):

@@ -79,7 +79,9 @@ class Meeting(TimeStampedModel):
         HELD = "held", "Held"
         CANCELLED = "cancelled", "Cancelled"
 
-    series = models.ForeignKey(SyncSeries, on_delete=models.CASCADE, related_name="meetings")
+    # PROTECT (here and on the series' agenda, decisions and action items): a series is ended
+    # (is_active), never deleted, so its notes and decision register outlive it.
+    series = models.ForeignKey(SyncSeries, on_delete=models.PROTECT, related_name="meetings")
     scheduled_at = models.DateTimeField(db_index=True)
     duration_minutes = models.PositiveSmallIntegerField(default=60)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED, db_index=True)
@@ -124,7 +126,7 @@ class AgendaItem(TimeStampedModel):
         CARRIED = "carried", "Carried forward"
         DROPPED = "dropped", "Dropped"
 
-    series = models.ForeignKey(SyncSeries, on_delete=models.CASCADE, related_name="agenda_items")
+    series = models.ForeignKey(SyncSeries, on_delete=models.PROTECT, related_name="agenda_items")
     meeting = models.ForeignKey(Meeting, null=True, blank=True, on_delete=models.CASCADE, related_name="agenda_items")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -152,7 +154,7 @@ class AgendaItem(TimeStampedModel):
 
 
 class Decision(TimeStampedModel):
-    series = models.ForeignKey(SyncSeries, on_delete=models.CASCADE, related_name="decisions")
+    series = models.ForeignKey(SyncSeries, on_delete=models.PROTECT, related_name="decisions")
     meeting = models.ForeignKey(Meeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions")
     text = models.CharField(max_length=500)
     rationale = models.TextField(blank=True)
@@ -182,7 +184,7 @@ class ActionItem(TimeStampedModel):
         DONE = "done", "Done"
         DROPPED = "dropped", "Dropped"
 
-    series = models.ForeignKey(SyncSeries, on_delete=models.CASCADE, related_name="action_items")
+    series = models.ForeignKey(SyncSeries, on_delete=models.PROTECT, related_name="action_items")
     meeting = models.ForeignKey(Meeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="action_items",
                                 help_text="The meeting it came from.")
     title = models.CharField(max_length=300)

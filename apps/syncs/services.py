@@ -36,7 +36,11 @@ from apps.syncs.models import (
 SERIES_CREATE_ROLES = (Role.CTO, Role.EM, Role.TL, Role.PM, Role.SERVICE)
 SERIES_FIELDS = ("kind", "title", "owner", "participants", "cadence", "weekday", "start_time", "time_zone",
                  "duration_minutes", "starts_on", "agenda_template", "is_private", "is_active")
+# What places a series' meetings in time: a change moves its upcoming planned meetings.
+SCHEDULE_FIELDS = ("cadence", "weekday", "start_time", "time_zone", "duration_minutes", "starts_on")
 GENERATE_HORIZON_DAYS = 28
+STATUS_LABELS = {"meeting": Meeting.Status.choices, "agenda item": AgendaItem.Status.choices,
+                 "action item": ActionItem.Status.choices}
 
 
 # -- Permissions ----------------------------------------------------------------------------------
@@ -133,12 +137,19 @@ def series_update(*, actor: Actor, series: SyncSeries, **fields: Any) -> SyncSer
     if unknown:
         raise ValidationError({name: "Unknown field." for name in unknown})
     participants = fields.pop("participants", None)
+    before = {name: getattr(series, name) for name in (*SCHEDULE_FIELDS, "agenda_template", "is_active")}
     for name, value in fields.items():
         setattr(series, name, value)
     people = _with_owner(series.owner, participants if participants is not None else series.participants.all())
     _validate_series(series, people)
     series.save()
     series.participants.set(people)
+    rescheduled = any(getattr(series, name) != before[name] for name in SCHEDULE_FIELDS)
+    if rescheduled:
+        _meetings_follow_schedule(series, old_time_zone=before["time_zone"],
+                                  templates=(before["agenda_template"], series.agenda_template))
+    if series.is_active and (rescheduled or not before["is_active"]):
+        meeting_generate_upcoming(series_ids=[series.pk])  # the new dates at once, not at the nightly run
     return series
 
 
@@ -184,12 +195,21 @@ def _add_template_agenda(meeting: Meeting) -> None:
     ])
 
 
+def _day_bounds(zone: zoneinfo.ZoneInfo, first: date, last: date) -> tuple[datetime, datetime]:
+    """[start of ``first``, start of the day after ``last``) in ``zone``, as aware datetimes."""
+    return (datetime.combine(first, time.min, tzinfo=zone),
+            datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone))
+
+
 def meeting_generate_upcoming(*, series_ids: Iterable[int] | None = None, today: date | None = None,
                               horizon_days: int = GENERATE_HORIZON_DAYS) -> int:
     """Create the planned meetings of the next ``horizon_days`` from each active series' cadence.
 
-    Idempotent: the natural key is (series, scheduled_at), guarded by a unique constraint, so
-    running twice (or two beat workers at once) creates nothing twice. Past dates are never
+    Idempotent: the natural key is (series, local date) — a date on which the series already has
+    a meeting of its cadence (not ad hoc), at whatever time and in whatever status, gets no other
+    one, so a changed start time never doubles a date — backed by the (series, scheduled_at)
+    unique constraint against two runs at once. Each series is handled under its row's lock, so
+    a run never plans from a schedule that :func:`series_update` is changing. Past dates are never
     back-filled. Returns how many meetings were created."""
     today = today or timezone.localdate()
     end = today + timedelta(days=horizon_days)
@@ -197,23 +217,115 @@ def meeting_generate_upcoming(*, series_ids: Iterable[int] | None = None, today:
     if series_ids is not None:
         qs = qs.filter(pk__in=list(series_ids))
     created = 0
-    for series in qs:
-        wanted = [_local_start(series, d) for d in occurrence_dates(series, today, end)]
-        if not wanted:
-            continue
-        existing = set(series.meetings.filter(scheduled_at__in=wanted).values_list("scheduled_at", flat=True))
-        for start in wanted:
-            if start in existing:
+    for pk in qs.order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            series = SyncSeries.objects.select_for_update().filter(pk=pk, is_active=True).first()
+            if series is None:
                 continue
-            try:
-                with transaction.atomic():
-                    meeting = Meeting.objects.create(series=series, scheduled_at=start,
-                                                     duration_minutes=series.duration_minutes)
-                    _add_template_agenda(meeting)
-            except IntegrityError:  # created meanwhile by a concurrent run
-                continue
-            created += 1
+            created += _generate_for(series, today, end)
     return created
+
+
+def _generate_for(series: SyncSeries, today: date, end: date) -> int:
+    days = occurrence_dates(series, today, end)
+    if not days:
+        return 0
+    zone = zoneinfo.ZoneInfo(series.time_zone)
+    first, after_last = _day_bounds(zone, days[0], days[-1])
+    existing = list(series.meetings.filter(scheduled_at__gte=first, scheduled_at__lt=after_last)
+                    .values_list("scheduled_at", "is_adhoc"))
+    taken_starts = {start for start, _ in existing}
+    taken_days = {start.astimezone(zone).date() for start, adhoc in existing if not adhoc}
+    created = 0
+    for day in days:
+        start = _local_start(series, day)
+        if day in taken_days or start in taken_starts:
+            continue
+        try:
+            with transaction.atomic():
+                meeting = Meeting.objects.create(series=series, scheduled_at=start,
+                                                 duration_minutes=series.duration_minutes)
+                _add_template_agenda(meeting)
+        except IntegrityError:  # created meanwhile by a concurrent run
+            continue
+        created += 1
+    return created
+
+
+def _template_lines(template: str) -> set[str]:
+    return {line.strip(" -*\t")[:200] for line in template.splitlines() if line.strip(" -*\t")}
+
+
+def _blank_meetings(meetings: list[Meeting], templates: Iterable[str]) -> set[int]:
+    """The ids of the meetings nobody has written on: no notes (never saved), no attendance, no
+    decision or action item, and an agenda that is only the series template, untouched."""
+    if not meetings:
+        return set()
+    ids = [m.pk for m in meetings]
+    lines = set().union(*(_template_lines(t) for t in templates))
+    written = set(Meeting.objects.filter(pk__in=ids).exclude(notes="", version=0).values_list("pk", flat=True))
+    written |= set(Meeting.attendees.through.objects.filter(meeting_id__in=ids).values_list("meeting_id", flat=True))
+    written |= set(Decision.objects.filter(meeting_id__in=ids).values_list("meeting_id", flat=True))
+    written |= set(ActionItem.objects.filter(meeting_id__in=ids).values_list("meeting_id", flat=True))
+    for item in AgendaItem.objects.filter(meeting_id__in=ids).only(
+            "meeting_id", "title", "description", "presenter_id", "minutes", "status", "carried_from_id", "added_by_id"):
+        from_template = (item.title in lines and not item.description and item.presenter_id is None
+                         and item.minutes is None and item.status == AgendaItem.Status.OPEN
+                         and item.carried_from_id is None and item.added_by_id is None)
+        if not from_template:
+            written.add(item.meeting_id)
+    return set(ids) - written
+
+
+def _meetings_follow_schedule(series: SyncSeries, *, old_time_zone: str, templates: Iterable[str]) -> None:
+    """After the schedule of a series changed, its upcoming planned meetings follow it, one per date.
+
+    A meeting of the cadence (not ad hoc) still planned moves to the new start time (and length)
+    on its own local date, with everything written on it. A date the new cadence no longer has
+    loses its meeting only when nothing was written on it; one with notes, attendance, decisions,
+    action items or a worked agenda stays where it is. Held and cancelled meetings never move."""
+    now = timezone.now()
+    old_zone = zoneinfo.ZoneInfo(old_time_zone)
+    planned = list(series.meetings.select_for_update()
+                   .filter(status=Meeting.Status.PLANNED, is_adhoc=False, scheduled_at__gt=now)
+                   .order_by("scheduled_at", "pk"))
+    if not planned:
+        return
+    by_day: dict[date, list[Meeting]] = {}
+    for meeting in planned:
+        by_day.setdefault(meeting.scheduled_at.astimezone(old_zone).date(), []).append(meeting)
+    cadence = set(occurrence_dates(series, min(by_day), max(by_day)))
+    blank = _blank_meetings(planned, templates)
+    keep: dict[Meeting, datetime] = {}
+    drop: list[int] = []
+    for day, meetings in by_day.items():
+        start = _local_start(series, day) if day in cadence else None
+        if start is None:
+            drop += [m.pk for m in meetings if m.pk in blank]
+            continue
+        # One meeting for the date (an earlier run may have planned two): preferably one written
+        # on, preferably the one already at the new time.
+        written = [m for m in meetings if m.pk not in blank]
+        kept = next((m for m in written or meetings if m.scheduled_at == start), (written or meetings)[0])
+        keep[kept] = start
+        drop += [m.pk for m in meetings if m is not kept and m.pk in blank]
+    if drop:
+        AgendaItem.objects.filter(meeting_id__in=drop).delete()
+        Meeting.objects.filter(pk__in=drop).delete()
+    occupied = set(series.meetings.exclude(pk__in=[m.pk for m in keep]).filter(scheduled_at__in=list(keep.values()))
+                   .values_list("scheduled_at", flat=True))
+    for meeting, start in keep.items():
+        if start in occupied:  # an ad-hoc or closed meeting already sits at that time: leave this one
+            start = meeting.scheduled_at
+        if (meeting.scheduled_at, meeting.duration_minutes) == (start, series.duration_minutes):
+            continue
+        try:
+            with transaction.atomic():
+                Meeting.objects.filter(pk=meeting.pk).update(scheduled_at=start, updated_at=now,
+                                                             duration_minutes=series.duration_minutes)
+        except IntegrityError:  # another kept meeting still sits there (a time-zone change): stays put
+            continue
+        occupied.add(start)
 
 
 @transaction.atomic
@@ -235,25 +347,59 @@ def meeting_create_adhoc(*, actor: Actor, series: SyncSeries, scheduled_at: date
     return meeting
 
 
+def _check_seen_status(current: str, seen: str | None, wanted: str | None, what: str) -> bool:
+    """A status change asked for from a page that showed the status ``seen``: True when it still
+    applies, False when there is nothing to change (the page did not ask for a change, or someone
+    else already made it); a ValidationError when someone else moved the status elsewhere."""
+    if seen is None:
+        return wanted is not None and wanted != current
+    if wanted is None or wanted == seen or wanted == current:
+        return False
+    if current != seen:
+        label = dict(STATUS_LABELS[what]).get(current, current).lower()
+        raise ValidationError({"status": f"Someone else marked this {what} {label} after you opened the page; "
+                                         "nothing was changed. Reload the page to see it."})
+    return True
+
+
 @transaction.atomic
 def meeting_update(*, actor: Actor, meeting: Meeting, status: str | None = None,
-                   attendees: Iterable[Person] | None = None, title: str | None = None) -> Meeting:
+                   attendees: Iterable[Person] | None = None, title: str | None = None,
+                   seen_status: str | None = None, seen_attendees: Iterable[Person] | None = None) -> Meeting:
     """Change status / attendance. Closing a meeting (held or cancelled) carries its
-    unfinished agenda and the series backlog forward to the next meeting."""
+    unfinished agenda and the series backlog forward to the next meeting.
+
+    A page passes what it showed: ``seen_status`` — the status changes only if the person changed
+    it, and is refused (nothing saved) when someone else closed or reopened the meeting meanwhile —
+    and ``seen_attendees`` — attendance is then applied as the ticks the person changed, on top of
+    the attendance saved meanwhile by others. Both are checked under the meeting row's lock."""
     _check_visible(actor, meeting.series)
     if status is not None and status not in Meeting.Status.values:
         raise ValidationError({"status": f"{status!r} is not one of {', '.join(Meeting.Status.values)}."})
+    current = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    change_status = _check_seen_status(current.status, seen_status, status, "meeting")
+    meeting.status = current.status
     if attendees is not None:
+        attendees = list(attendees)
         allowed = selectors.participant_ids(meeting.series)
         strangers = [p.full_name for p in attendees if p.pk not in allowed]
         if strangers:
             raise ValidationError({"attendees": f"Not participants of this series: {', '.join(strangers)}."})
-        meeting.attendees.set(list(attendees))
+        if seen_attendees is not None:
+            ticked, shown = {p.pk for p in attendees}, {p.pk for p in seen_attendees}
+            saved = set(meeting.attendees.values_list("pk", flat=True))
+            meeting.attendees.set((saved | (ticked - shown)) - (shown - ticked))
+        else:
+            meeting.attendees.set(attendees)
+    changed = ["updated_at"]
+    meeting.title = current.title
     if title is not None:
         meeting.title = title.strip()[:150]
-    if status is not None:
+        changed.append("title")
+    if change_status:
         meeting.status = status
-    meeting.save(update_fields=["status", "title", "updated_at"])
+        changed.append("status")
+    meeting.save(update_fields=changed)
     if meeting.status in (Meeting.Status.HELD, Meeting.Status.CANCELLED):
         agenda_carry_forward(meeting=meeting)
     return meeting
@@ -325,7 +471,10 @@ def agenda_item_add(*, actor: Actor, series: SyncSeries, meeting: Meeting | None
 
 
 @transaction.atomic
-def agenda_item_update(*, actor: Actor, item: AgendaItem, **fields: Any) -> AgendaItem:
+def agenda_item_update(*, actor: Actor, item: AgendaItem, seen_status: str | None = None,
+                       **fields: Any) -> AgendaItem:
+    """``seen_status``: the status the caller's page showed; a status change is refused when the
+    item no longer has it (discussed, dropped or carried forward meanwhile)."""
     _check_visible(actor, item.series)
     allowed = {"title", "description", "presenter", "minutes", "order", "status"}
     unknown = set(fields) - allowed
@@ -333,6 +482,11 @@ def agenda_item_update(*, actor: Actor, item: AgendaItem, **fields: Any) -> Agen
         raise ValidationError({name: "Unknown field." for name in unknown})
     if "status" in fields and fields["status"] not in AgendaItem.Status.values:
         raise ValidationError({"status": f"{fields['status']!r} is not one of {', '.join(AgendaItem.Status.values)}."})
+    if seen_status is not None:
+        current = AgendaItem.objects.select_for_update().values_list("status", flat=True).get(pk=item.pk)
+        if not _check_seen_status(current, seen_status, fields.get("status"), "agenda item"):
+            fields.pop("status", None)
+            item.status = current
     if "title" in fields and not (fields["title"] or "").strip():
         raise ValidationError({"title": "A title is required."})
     _check_minutes(fields.get("minutes"))
@@ -487,14 +641,24 @@ def action_item_create(*, actor: Actor, series: SyncSeries, title: str, owner: P
 
 
 @transaction.atomic
-def action_item_update(*, actor: Actor, item: ActionItem, **fields: Any) -> ActionItem:
-    """Anyone who sees the series may update an item; the owner may always update their own."""
+def action_item_update(*, actor: Actor, item: ActionItem, seen_status: str | None = None,
+                       **fields: Any) -> ActionItem:
+    """Anyone who sees the series may update an item; the owner may always update their own.
+
+    ``seen_status``: the status the caller's page showed (a Done or Drop button). The change is
+    refused, nothing changed, when someone else moved the item to another status meanwhile —
+    a stale Drop must not undo a completion — and is a no-op when they made the same change."""
     if not (actor.person_id and item.owner_id == actor.person_id):
         _check_visible(actor, item.series)
     allowed = {"title", "owner", "due_date", "status"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError({name: "Unknown field." for name in unknown})
+    if seen_status is not None:
+        current = ActionItem.objects.select_for_update().values_list("status", "completed_at").get(pk=item.pk)
+        item.status, item.completed_at = current
+        if not _check_seen_status(item.status, seen_status, fields.get("status"), "action item"):
+            fields.pop("status", None)
     was = item.status
     for name, value in fields.items():
         setattr(item, name, value)

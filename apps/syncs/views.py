@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.core.access import require_role
 from apps.core.forms import add_service_errors
 from apps.core.markdown import render_markdown
-from apps.core.views import portal_view
+from apps.core.views import portal_view, submit_form
 from apps.org.models import Person
 from apps.syncs import exports, selectors, services
 from apps.syncs.forms import (
@@ -23,6 +23,7 @@ from apps.syncs.forms import (
     ActionStatusForm,
     AdhocMeetingForm,
     AgendaItemForm,
+    AgendaStatusForm,
     DecisionFilterForm,
     DecisionForm,
     MeetingStatusForm,
@@ -62,15 +63,9 @@ def series_create(request):
     require_role(request.actor, *CREATE_ROLES)
     form = SeriesForm(request.POST or None, initial={"owner": request.actor.person, "starts_on": timezone.localdate(),
                                                      "time_zone": getattr(request.actor.person, "time_zone", "UTC")})
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            series = services.series_create(actor=request.actor, **data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{series} created with its next meetings.")
-            return redirect(series)
+    if done := submit_form(request, form, lambda data: services.series_create(actor=request.actor, **data),
+                           message=lambda series: f"{series} created with its next meetings."):
+        return done
     return render(request, "syncs/series_form.html", {"form": form, "title": "New sync"})
 
 
@@ -98,18 +93,16 @@ def series_edit(request, pk: int):
         raise PermissionDenied("Only the owner of the series or the CTO may change it.")
     form = SeriesForm(request.POST or None, instance=series,
                       initial={"participants": list(series.participants.all())})
-    if request.method == "POST" and form.is_valid():
-        fields = {k: v for k, v in form.cleaned_data.items() if k in services.SERIES_FIELDS}
+
+    def save(data: dict) -> SyncSeries:
+        fields = {k: v for k, v in data.items() if k in services.SERIES_FIELDS}
         if fields.get("owner") is None:
             fields.pop("owner", None)
-        try:
-            series = services.series_update(actor=request.actor, series=selectors.series_get(actor=request.actor, pk=pk),
-                                            **fields)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{series} saved.")
-            return redirect(series)
+        return services.series_update(actor=request.actor, series=selectors.series_get(actor=request.actor, pk=pk),
+                                      **fields)
+
+    if done := submit_form(request, form, save, message=lambda saved: f"{saved} saved."):
+        return done
     return render(request, "syncs/series_form.html", {"form": form, "title": f"Edit {series}", "series": series})
 
 
@@ -207,15 +200,21 @@ def meeting_status(request, pk: int):
     if not form.is_valid():
         messages.error(request, _form_errors(form))
         return redirect(meeting)
+    data = form.cleaned_data
+    was = meeting.status
     try:
-        services.meeting_update(actor=request.actor, meeting=meeting, status=form.cleaned_data["status"],
-                                attendees=form.cleaned_data["attendees"])
+        services.meeting_update(actor=request.actor, meeting=meeting, status=data["status"],
+                                attendees=data["attendees"], seen_status=data["seen_status"],
+                                seen_attendees=data["seen_attendees"])
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     else:
-        if meeting.status != Meeting.Status.PLANNED:
+        if meeting.status != was and meeting.status != Meeting.Status.PLANNED:
             messages.success(request, f"Meeting marked {meeting.get_status_display().lower()}; "
                                       "unfinished agenda items moved to the next meeting.")
+        elif meeting.status != data["seen_status"] and data["status"] == data["seen_status"]:
+            messages.success(request, f"Attendance saved. Someone else marked the meeting "
+                                      f"{meeting.get_status_display().lower()} after you opened the page.")
         else:
             messages.success(request, "Meeting saved.")
     return redirect(meeting)
@@ -244,11 +243,15 @@ def agenda_item_status(request, pk: int):
     item = selectors.agenda_item_list(actor=request.actor).filter(pk=pk).select_related("series", "meeting").first()
     if item is None:
         raise Http404("No agenda item matches the given query.")
-    status = request.POST.get("status")
-    try:
-        services.agenda_item_update(actor=request.actor, item=item, status=status)
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
+    form = AgendaStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    else:
+        try:
+            services.agenda_item_update(actor=request.actor, item=item, status=form.cleaned_data["status"],
+                                        seen_status=form.cleaned_data["seen_status"])
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
     target = item.meeting.get_absolute_url() + "#agenda" if item.meeting_id else item.series.get_absolute_url()
     return redirect(target)
 
@@ -362,7 +365,8 @@ def action_status(request, pk: int):
         messages.error(request, _form_errors(form))
     else:
         try:
-            services.action_item_update(actor=request.actor, item=item, status=form.cleaned_data["status"])
+            services.action_item_update(actor=request.actor, item=item, status=form.cleaned_data["status"],
+                                        seen_status=form.cleaned_data["seen_status"])
         except ValidationError as exc:
             messages.error(request, _errors(exc))
         else:

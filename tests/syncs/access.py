@@ -60,7 +60,7 @@ def cases(world):
         Case("syncs:agenda-add", page(allowed=("em", "tl"), ok=302, denied=404), kwargs=p, method="post",
              data={"title": "Growth"}),
         Case("syncs:action-status", page(allowed=("em", "tl"), ok=302, denied=404), kwargs={"pk": private_action.pk},
-             method="post", data={"status": "done"}),
+             method="post", data={"status": "done", "seen_status": "open"}),
         Case("syncs:notes-preview", page(), method="post", data={"body": "**hi**"}),
         Case("syncs:decision-log", page()),
         Case("syncs:decision-export", page()),

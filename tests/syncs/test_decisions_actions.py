@@ -112,11 +112,12 @@ def test_overdue_per_owner_and_completion_rate(world, actions):
 
 def test_page_marks_an_action_done_and_refuses_strangers(world, actions):
     item = ActionItem.objects.get(title="Read the book")
-    refused = world.client("cto").post(reverse("syncs:action-status", args=[item.pk]), {"status": "done"})
+    refused = world.client("cto").post(reverse("syncs:action-status", args=[item.pk]),
+                                       {"status": "done", "seen_status": "open"})
     assert refused.status_code == 404
     item.refresh_from_db()
     assert item.status == "open"
-    ok = world.client("tl").post(reverse("syncs:action-status", args=[item.pk]), {"status": "done"})
+    ok = world.client("tl").post(reverse("syncs:action-status", args=[item.pk]), {"status": "done", "seen_status": "open"})
     assert ok.status_code == 302
     item.refresh_from_db()
     assert item.status == "done" and item.completed_at is not None

@@ -160,7 +160,7 @@ def test_closing_a_meeting_by_page_carries_items(world):
     m = data.em_meeting
     em.post(reverse("syncs:agenda-add", args=[m.pk]), {"title": "Headcount"})
     response = em.post(reverse("syncs:meeting-status", args=[m.pk]),
-                       {"status": "held", "attendees": [world.em.pk, world.cto.pk]})
+                       {"status": "held", "seen_status": "planned", "attendees": [world.em.pk, world.cto.pk]})
     assert response.status_code == 302
     m.refresh_from_db()
     assert m.status == "held"

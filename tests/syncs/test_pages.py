@@ -79,10 +79,12 @@ def test_backlog_adhoc_and_agenda_status_by_page(world):
     bad = em.post(reverse("syncs:meeting-create", args=[data.em_sync.pk]), {"scheduled_at": "someday"}, follow=True)
     assert "scheduled_at: Enter a valid date/time." in bad.content.decode()
     item = services.agenda_item_add(actor=actor(world, "em"), series=data.em_sync, meeting=data.em_meeting, title="Wins")
-    assert em.post(reverse("syncs:agenda-item-status", args=[item.pk]), {"status": "done"}).status_code == 302
+    assert em.post(reverse("syncs:agenda-item-status", args=[item.pk]),
+                   {"status": "done", "seen_status": "open"}).status_code == 302
     item.refresh_from_db()
     assert item.status == "done"
-    refused = world.client("tl").post(reverse("syncs:agenda-item-status", args=[item.pk]), {"status": "open"})
+    refused = world.client("tl").post(reverse("syncs:agenda-item-status", args=[item.pk]),
+                                      {"status": "open", "seen_status": "done"})
     assert refused.status_code == 404
     item.refresh_from_db()
     assert item.status == "done"
