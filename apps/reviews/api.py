@@ -8,6 +8,8 @@ Reads that return pay, or a review to someone other than its subject, are access
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -15,7 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.access import get_actor
-from apps.core.api import IsPortalUser
+from apps.core.api import ConditionalUpdateMixin, IsPortalUser, etag_of
 from apps.core.roles import Role
 from apps.org.models import Person
 from apps.reviews import selectors, services
@@ -57,6 +59,11 @@ class _ActorMixin:
     def _require(self, *roles: str) -> None:
         if self.actor.role not in roles:
             raise PermissionDenied("Your role may not do this.")
+
+
+def _with_etag(data) -> Response:
+    """A write action's answer: the object as the caller's GET reads it, with the ETag that GET gives."""
+    return Response(data, headers={"ETag": etag_of(data)})
 
 
 # -- serializers -----------------------------------------------------------------------------------
@@ -131,6 +138,31 @@ class ReviewSerializer(serializers.ModelSerializer):
         if request is not None and instance.subject_id == get_actor(request.user).person_id:
             data.pop("potential", None)  # the potential assessment is for managers, not its subject
         return data
+
+
+class SelfScoreSerializer(serializers.ModelSerializer):
+    criterion_name = serializers.CharField(source="criterion.name", read_only=True)
+    weight = serializers.DecimalField(source="criterion.weight", max_digits=5, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = CriterionScore
+        fields = ["criterion", "criterion_name", "weight", "self_score"]
+
+
+class SelfAssessmentSerializer(serializers.ModelSerializer):
+    """The subject's own part of a review, which they read and write in every stage (the whole
+    review only once it is shared): nothing of the manager's part."""
+
+    stage = serializers.CharField(source="cycle.stage", read_only=True)
+    scores = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = ["id", "cycle", "stage", "self_assessment", "self_submitted_at", "scores"]
+        read_only_fields = fields
+
+    def get_scores(self, review) -> list[dict]:
+        return SelfScoreSerializer(review.scores.select_related("criterion"), many=True).data
 
 
 class SelfReviewInput(serializers.Serializer):
@@ -220,9 +252,18 @@ class ReviewTemplateViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveM
         serializer.instance = services.review_template_create(actor=self.actor, **serializer.validated_data)
 
 
-class ReviewCycleViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                         viewsets.GenericViewSet):
-    """Review cycles. Stages move forward with ``POST .../advance/`` (CTO, HR)."""
+CONFLICT = OpenApiResponse(description="If-Match names a version the object no longer has: read it again")
+# ConditionalUpdateMixin brings an ``update`` method, which the router would expose as PUT on
+# viewsets that have no update (it then fails): these viewsets read and run actions only.
+READ_AND_ACTIONS = ["get", "post", "head", "options"]
+
+
+class ReviewCycleViewSet(ConditionalUpdateMixin, _ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                         mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Review cycles. Stages move forward with ``POST .../advance/`` (CTO, HR); sent with the
+    ``ETag`` of a ``GET`` in ``If-Match``, a cycle moved since answers 409 and stays put."""
+
+    http_method_names = READ_AND_ACTIONS
 
     serializer_class = CycleSerializer
     filterset_fields = ["stage"]
@@ -238,15 +279,17 @@ class ReviewCycleViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveMode
         serializer.instance = services.review_cycle_create(actor=self.actor, **serializer.validated_data)
 
     @extend_schema(request=AdvanceSerializer, responses={200: CycleSerializer, 400: OpenApiResponse(description="Not allowed now"),
-                                                         403: None, 404: None})
+                                                         403: None, 404: None, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def advance(self, request, pk=None):
         self._require(*ADMIN_ROLES)
-        cycle = self.get_object()
-        data = AdvanceSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        cycle = services.review_cycle_advance(actor=self.actor, cycle=cycle, to_stage=data.validated_data.get("to_stage"))
-        return Response(CycleSerializer(cycle).data)
+        with transaction.atomic():
+            self.check_if_match(request)
+            cycle = self.get_object()
+            data = AdvanceSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            services.review_cycle_advance(actor=self.actor, cycle=cycle, to_stage=data.validated_data.get("to_stage"))
+        return _with_etag(self.get_serializer(self.get_object()).data)
 
     @extend_schema(responses={200: OpenApiResponse(description="Distribution, outliers, 9-box"), 403: None, 404: None})
     @action(detail=True, methods=["get"])
@@ -277,8 +320,16 @@ class ReviewCycleViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveMode
                          for b in selectors.cycle_budget(actor=self.actor, cycle=cycle, request=request)])
 
 
-class ReviewViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Reviews the caller may read (their chain; their own once shared). Writes are actions."""
+class ReviewViewSet(ConditionalUpdateMixin, _ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                    viewsets.GenericViewSet):
+    """Reviews the caller may read (their chain; their own once shared). Writes are actions.
+
+    ``GET`` of one review gives an ``ETag`` of what that caller reads (the subject's omits the
+    potential); every write action sent with it in ``If-Match`` answers 409 and changes
+    nothing when the review changed since. The self assessment is versioned on its own: the
+    subject reads it, and its ``ETag``, with ``GET .../self-assessment/``."""
+
+    http_method_names = READ_AND_ACTIONS
 
     serializer_class = ReviewSerializer
     filterset_fields = ["cycle", "subject", "reviewer"]
@@ -293,54 +344,90 @@ class ReviewViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixi
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def get_object(self):
-        review = selectors.review_get(actor=self.actor, pk=self.kwargs["pk"], request=self.request)
+        if self.action == "self_assessment":
+            return self._own_review()
+        # One access-log row per request, however often it reads the review (an If-Match
+        # check reads it again under the row lock, and a write answers with it).
+        first = not getattr(self, "_read_logged", False)
+        review = selectors.review_get(actor=self.actor, pk=self.kwargs["pk"], request=self.request, log=first)
+        self._read_logged = True
         self.check_object_permissions(self.request, review)
         return review
+
+    def _own_review(self) -> Review:
+        """The caller's own review (for its self part); their chain gets 403, anyone else 404."""
+        review = selectors.review_for_writing(actor=self.actor, pk=self.kwargs["pk"])
+        if review.subject_id != self.actor.person_id:
+            raise PermissionDenied("Only the person reviewed writes the self assessment.")
+        return review
+
+    def current_etag(self, instance) -> str:
+        if self.action == "self_assessment":
+            return etag_of(SelfAssessmentSerializer(instance).data)
+        return super().current_etag(instance)
+
+    def _written(self):
+        """The review as the caller's GET reads it now, with that ETag (a write's answer)."""
+        return _with_etag(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(methods=["GET"], request=None, responses={200: SelfAssessmentSerializer, 403: None, 404: None})
+    @extend_schema(methods=["POST"], request=SelfReviewInput,
+                   responses={200: SelfAssessmentSerializer, 400: None, 403: None, 404: None, 409: CONFLICT})
+    @action(detail=True, methods=["get", "post"], url_path="self-assessment")
+    def self_assessment(self, request, pk=None):
+        """The subject's own part: ``GET`` reads it with its ``ETag``, ``POST`` saves a draft or
+        submits (during the self-review stage)."""
+        if request.method == "GET":
+            review = self.get_object()
+            if review.cycle.stage == ReviewCycle.Stage.DRAFT:
+                raise Http404("No review matches the given query.")
+            return _with_etag(SelfAssessmentSerializer(review).data)
+        with transaction.atomic():
+            self.check_if_match(request)
+            review = self._writable()
+            data = SelfReviewInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            services.review_self_save(actor=self.actor, review=review, **data.validated_data)
+        # The subject gets their own self part back, never the manager's.
+        return _with_etag(SelfAssessmentSerializer(self._writable()).data)
 
     def _writable(self):
         return selectors.review_for_writing(actor=self.actor, pk=self.kwargs["pk"])
 
-    @extend_schema(request=SelfReviewInput, responses={200: ReviewSerializer, 400: None, 403: None, 404: None})
-    @action(detail=True, methods=["post"], url_path="self-assessment")
-    def self_assessment(self, request, pk=None):
-        review = self._writable()
-        data = SelfReviewInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.review_self_save(actor=self.actor, review=review, **data.validated_data)
-        # The subject gets their own self part back, never the manager's.
-        review.refresh_from_db()
-        return Response({"id": review.pk, "self_assessment": review.self_assessment,
-                         "self_submitted_at": review.self_submitted_at})
-
-    @extend_schema(request=ManagerReviewInput, responses={200: ReviewSerializer, 400: None, 403: None, 404: None})
+    @extend_schema(request=ManagerReviewInput, responses={200: ReviewSerializer, 400: None, 403: None, 404: None,
+                                                          409: CONFLICT})
     @action(detail=True, methods=["post"], url_path="manager-assessment")
     def manager_assessment(self, request, pk=None):
-        review = self.get_object()
-        data = ManagerReviewInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        review = services.review_manager_save(actor=self.actor, review=review, **data.validated_data)
-        return Response(self.get_serializer(selectors.review_list(actor=self.actor).prefetch_related(
-            "scores__criterion").get(pk=review.pk)).data)
+        with transaction.atomic():
+            self.check_if_match(request)
+            review = self.get_object()
+            data = ManagerReviewInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            services.review_manager_save(actor=self.actor, review=review, **data.validated_data)
+        return self._written()
 
-    @extend_schema(request=CalibrateInput, responses={200: ReviewSerializer, 400: None, 403: None, 404: None})
+    @extend_schema(request=CalibrateInput, responses={200: ReviewSerializer, 400: None, 403: None, 404: None,
+                                                      409: CONFLICT})
     @action(detail=True, methods=["post"])
     def calibrate(self, request, pk=None):
-        review = self.get_object()
-        data = CalibrateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        review = services.review_calibrate(actor=self.actor, review=review, **data.validated_data)
-        return Response(self.get_serializer(selectors.review_list(actor=self.actor).prefetch_related(
-            "scores__criterion").get(pk=review.pk)).data)
+        with transaction.atomic():
+            self.check_if_match(request)
+            review = self.get_object()
+            data = CalibrateInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            services.review_calibrate(actor=self.actor, review=review, **data.validated_data)
+        return self._written()
 
-    @extend_schema(request=AcknowledgeInput, responses={200: ReviewSerializer, 400: None, 404: None})
+    @extend_schema(request=AcknowledgeInput, responses={200: ReviewSerializer, 400: None, 404: None, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
-        review = self.get_object()  # unshared: 404 for the subject
-        data = AcknowledgeInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        review = services.review_acknowledge(actor=self.actor, review=review, **data.validated_data)
-        return Response(self.get_serializer(selectors.review_list(actor=self.actor).prefetch_related(
-            "scores__criterion").get(pk=review.pk)).data)
+        with transaction.atomic():
+            self.check_if_match(request)
+            review = self.get_object()  # unshared: 404 for the subject
+            data = AcknowledgeInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            services.review_acknowledge(actor=self.actor, review=review, **data.validated_data)
+        return self._written()
 
 
 class CompensationViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -372,8 +459,13 @@ class CompensationViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveMod
         serializer.instance = services.compensation_record_create(actor=self.actor, **data)
 
 
-class RaiseProposalViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                           viewsets.GenericViewSet):
+class RaiseProposalViewSet(ConditionalUpdateMixin, _ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                           mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Raise proposals. The CTO approves or rejects one; sent with the ``ETag`` of a ``GET`` in
+    ``If-Match``, a proposal decided since answers 409 and keeps its decision."""
+
+    http_method_names = READ_AND_ACTIONS
+
     serializer_class = RaiseSerializer
     filterset_fields = ["cycle", "person", "status"]
 
@@ -387,7 +479,10 @@ class RaiseProposalViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveMo
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def get_object(self):
-        return selectors.raise_get(actor=self.actor, pk=self.kwargs["pk"], request=self.request)
+        first = not getattr(self, "_read_logged", False)  # one access-log row per request (see ReviewViewSet)
+        proposal = selectors.raise_get(actor=self.actor, pk=self.kwargs["pk"], request=self.request, log=first)
+        self._read_logged = True
+        return proposal
 
     def create(self, request, *args, **kwargs):
         self._require(Role.CTO, Role.HR, Role.EM, Role.TL)
@@ -399,17 +494,18 @@ class RaiseProposalViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveMo
         serializer.instance = services.raise_propose(actor=self.actor, cycle=cycle, **data)
 
     def _decide(self, approve: bool):
-        proposal = self.get_object()
-        proposal = services.raise_decide(actor=self.actor, proposal=proposal, approve=approve)
-        return Response(RaiseSerializer(proposal).data)
+        with transaction.atomic():
+            self.check_if_match(self.request)
+            services.raise_decide(actor=self.actor, proposal=self.get_object(), approve=approve)
+        return _with_etag(self.get_serializer(self.get_object()).data)
 
-    @extend_schema(request=None, responses={200: RaiseSerializer, 400: None, 403: None, 404: None})
+    @extend_schema(request=None, responses={200: RaiseSerializer, 400: None, 403: None, 404: None, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         self._require(Role.CTO)
         return self._decide(True)
 
-    @extend_schema(request=None, responses={200: RaiseSerializer, 400: None, 403: None, 404: None})
+    @extend_schema(request=None, responses={200: RaiseSerializer, 400: None, 403: None, 404: None, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         self._require(Role.CTO)

@@ -102,14 +102,17 @@ def _checked(actor: Actor, review: Review) -> Review:
     return review
 
 
-def review_get(*, actor: Actor, pk: int, request=None) -> Review:
-    """One review, with its scores; a read by anyone but the subject is access-logged."""
+def review_get(*, actor: Actor, pk: int, request=None, log: bool = True) -> Review:
+    """One review, with its scores; a read by anyone but the subject is access-logged.
+    ``log=False`` only for a second read within a request whose first read was logged (the
+    API reads the review again under its row lock to check ``If-Match``)."""
     review = _checked(actor, get_visible_or_404(
         review_list(actor=actor).prefetch_related(
             Prefetch("scores", queryset=CriterionScore.objects.select_related("criterion"))
         ), pk=pk))
-    log_reads(actor=actor, request=request, object_type="reviews.review", items=[(review.pk, review.subject)],
-              skip_self=True)
+    if log:
+        log_reads(actor=actor, request=request, object_type="reviews.review", items=[(review.pk, review.subject)],
+                  skip_self=True)
     return review
 
 
@@ -365,11 +368,14 @@ def raise_list_logged(*, actor: Actor, cycle: ReviewCycle | None = None, request
     return proposals
 
 
-def raise_get(*, actor: Actor, pk: int, request=None) -> RaiseProposal:
+def raise_get(*, actor: Actor, pk: int, request=None, log: bool = True) -> RaiseProposal:
+    """One proposal; every read is access-logged (``log=False``: see :func:`review_get`)."""
     proposal = get_visible_or_404(raise_list(actor=actor), pk=pk)
     if not actor.can_view_sensitive_person_data(proposal.person_id):
         raise Http404("No raise proposal matches the given query.")
-    log_reads(actor=actor, request=request, object_type="reviews.raiseproposal", items=[(proposal.pk, proposal.person)])
+    if log:
+        log_reads(actor=actor, request=request, object_type="reviews.raiseproposal",
+                  items=[(proposal.pk, proposal.person)])
     return proposal
 
 

@@ -553,14 +553,20 @@ def raise_propose(*, actor: Actor, cycle: ReviewCycle, person: Person, proposed_
 
 
 @transaction.atomic
-def raise_decide(*, actor: Actor, proposal: RaiseProposal, approve: bool) -> RaiseProposal:
-    """The CTO approves or rejects a proposal, before the cycle is shared."""
+def raise_decide(*, actor: Actor, proposal: RaiseProposal, approve: bool,
+                 expected_status: str | None = None) -> RaiseProposal:
+    """The CTO approves or rejects a proposal, before the cycle is shared. ``expected_status``
+    is the status the deciding page showed: if the proposal no longer has it (decided since,
+    in another tab), nothing changes."""
     _require_cto(actor)
     proposal = RaiseProposal.objects.select_for_update().select_related("cycle").get(pk=proposal.pk)
     if proposal.cycle.stage not in RAISE_STAGES:
         raise ValidationError({"stage": "Raises are decided before the results are shared."})
     if proposal.status == RaiseProposal.Status.APPLIED:
         raise ValidationError({"status": "This raise is already applied."})
+    if expected_status is not None and proposal.status != expected_status:
+        raise ValidationError({"status": f"This raise was {proposal.get_status_display().lower()} after you opened "
+                                         "the page; nothing changed. Check it, then decide again."})
     proposal.status = RaiseProposal.Status.APPROVED if approve else RaiseProposal.Status.REJECTED
     proposal.decided_by = actor.user
     proposal.decided_at = timezone.now()

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_POST
 from apps.core.access import require_role
 from apps.core.forms import add_service_errors
 from apps.core.roles import Role
-from apps.core.views import portal_view, submit_form
+from apps.core.views import CONFLICT_MESSAGE, portal_view, submit_form
+from apps.core.views import _state_token as state_token
 from apps.reviews import selectors, services
 from apps.reviews.forms import (
     AcknowledgeForm,
@@ -143,11 +144,17 @@ def calibration(request, pk: int):
         "actual": [float(data.overall.percents[r]) for r in range(1, 6)],
         "target": [float(data.target.get(r, 0)) for r in range(1, 6)],
     }
+    editable = cycle.stage == ReviewCycle.Stage.CALIBRATION
+    if editable:
+        for review in data.reviews:
+            # What the review reads now, posted back as ``_seen``: a calibration made from a page
+            # opened before someone else's change to that review is refused (review_calibrate).
+            review.seen = state_token(review)
     return render(request, "reviews/calibration.html", {
         "cycle": cycle, "data": data, "chart": chart, "form": CalibrateForm(),
         "changes": selectors.calibration_changes(actor=request.actor, cycle=cycle)[:50],
         "ratings": range(1, 6),
-        "editable": cycle.stage == ReviewCycle.Stage.CALIBRATION,
+        "editable": editable,
     })
 
 
@@ -156,19 +163,23 @@ def calibration(request, pk: int):
 def review_calibrate(request, pk: int):
     require_role(request.actor, *CALIBRATION_ROLES)
     review = selectors.review_for_writing(actor=request.actor, pk=pk)
+    back = resolve_url("reviews:calibration", pk=review.cycle_id)
     form = CalibrateForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+    try:
+        if done := submit_form(
+            request, form, lambda data: services.review_calibrate(actor=request.actor, review=review, **data),
+            message=f"Calibrated {review.subject}.", to=back, guard=review,
+        ):
+            return done
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    if CONFLICT_MESSAGE in form.non_field_errors():
+        messages.error(request, f"{review.subject}'s review changed after you opened the page, so nothing was "
+                                "saved. Check the rating as it reads now, then calibrate again.")
     else:
-        try:
-            services.review_calibrate(actor=request.actor, review=review, **form.cleaned_data)
-        except ValidationError as exc:
-            messages.error(request, _error_text(exc))
-        except PermissionDenied as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, f"Calibrated {review.subject}.")
-    return redirect("reviews:calibration", pk=review.cycle_id)
+        messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+    return redirect(back)
 
 
 @portal_view
@@ -195,6 +206,9 @@ def review_self(request, pk: int):
         raise Http404("No review matches the given query.")
     form = SelfReviewForm(request.POST or None, review=review)
     editable = review.cycle.stage == ReviewCycle.Stage.SELF_REVIEW and not review.self_submitted_at
+    # A save from a page opened before another save (another tab or device) is refused. The
+    # guard token hashes the whole review row, so it is given only while the row holds nothing
+    # but the subject's own part: in the self-review stage, before they submit.
     if done := submit_form(
         request, form,
         lambda data: services.review_self_save(
@@ -202,6 +216,7 @@ def review_self(request, pk: int):
             submit="submit" in request.POST),
         message="Self assessment saved.",
         to=resolve_url("reviews:review-self", pk=review.pk),
+        guard=review if editable else None,
     ):
         return done
     return render(request, "reviews/review_self.html", {"review": review, "form": form, "editable": editable})
@@ -216,19 +231,19 @@ def review_manager(request, pk: int):
     if not services._is_reviewer(actor, review):
         raise PermissionDenied("Only the reviewer writes the manager assessment.")
     form = ManagerReviewForm(request.POST or None, review=review)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        data = {k: v for k, v in data.items() if not k.startswith("score_")}
-        try:
-            services.review_manager_save(actor=actor, review=review, scores=form.scores(),
-                                         submit="submit" in request.POST, **data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Manager review saved.")
-            return redirect(review)
+
+    def save(data):
+        fields = {k: v for k, v in data.items() if not k.startswith("score_")}
+        return services.review_manager_save(actor=actor, review=review, scores=form.scores(),
+                                            submit="submit" in request.POST, **fields)
+
+    # The reviewer and the CTO both write this part: a save from a page opened before the
+    # other's save is refused (the page then shows what is saved now).
+    if done := submit_form(request, form, save, message="Manager review saved.", guard=review):
+        return done
     return render(request, "reviews/review_manager.html", {
         "review": review, "form": form, "editable": review.cycle.stage == ReviewCycle.Stage.MANAGER_REVIEW,
+        "conflict": CONFLICT_MESSAGE in form.non_field_errors(),
     })
 
 
@@ -354,7 +369,9 @@ def raise_decide(request, pk: int):
         raise PermissionDenied("Only the CTO approves raises.")
     proposal = selectors.raise_get(actor=request.actor, pk=pk, request=request)
     try:
-        services.raise_decide(actor=request.actor, proposal=proposal, approve=request.POST.get("decision") == "approve")
+        # The page posts the status it showed: a decision taken from an out-of-date page changes nothing.
+        services.raise_decide(actor=request.actor, proposal=proposal, approve=request.POST.get("decision") == "approve",
+                              expected_status=request.POST.get("status") or None)
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:

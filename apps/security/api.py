@@ -2,6 +2,7 @@
 agree), writes and workflow actions call the services."""
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import HttpResponse
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -10,7 +11,7 @@ from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.response import Response
 
 from apps.core.access import get_actor
-from apps.core.api import ConditionalUpdateMixin, Conflict, IsPortalUser
+from apps.core.api import ConditionalUpdateMixin, Conflict, IsPortalUser, etag_of
 from apps.core.markdown import render_markdown
 from apps.org.models import Person, Team
 from apps.security import selectors, services
@@ -167,10 +168,23 @@ class FaqInputSerializer(serializers.Serializer):
     faq_title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class AmaQuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                         viewsets.GenericViewSet):
+CONFLICT_RESPONSE = {409: OpenApiResponse(description="If-Match names a version the question no longer has")}
+LIVE_FIELDS = ("vote_count", "has_voted")  # change with every vote: not part of the question's version
+
+
+class AmaQuestionViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                         mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Questions. Everyone sees published ones; security managers also pending and hidden.
-    POST asks (``anonymous: true`` stores no link to you)."""
+    POST asks (``anonymous: true`` stores no link to you).
+
+    ``GET`` of one question gives an ``ETag``; the moderation actions (``moderate``, ``answer``,
+    ``faq``) sent with it in ``If-Match`` answer 409 and change nothing when someone else has
+    moderated or answered the question since. The ETag names the question as moderators edit
+    it: votes (``vote_count``, ``has_voted``) do not change it."""
+
+    # No PUT/PATCH: questions change through the actions (ConditionalUpdateMixin's ``update``
+    # would otherwise be routed as a PUT that fails).
+    http_method_names = ["get", "post", "delete", "head", "options"]
 
     serializer_class = AmaQuestionSerializer
     permission_classes = [QuestionPermission]
@@ -179,6 +193,18 @@ class AmaQuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
 
     def get_queryset(self):
         return selectors.ama_question_list(actor=_actor(self.request))
+
+    @staticmethod
+    def _etag(data) -> str:
+        return etag_of({k: v for k, v in data.items() if k not in LIVE_FIELDS})
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        response["ETag"] = self._etag(response.data)
+        return response
+
+    def current_etag(self, instance) -> str:
+        return self._etag(self.get_serializer(instance).data)
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -190,7 +216,19 @@ class AmaQuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
 
     def _fresh(self, pk):
         question = selectors.ama_question_list(actor=_actor(self.request)).get(pk=pk)
-        return Response(self.get_serializer(question).data)
+        data = self.get_serializer(question).data
+        return Response(data, headers={"ETag": self._etag(data)})
+
+    def _moderation(self, request, input_class, step):
+        """One moderation step: the If-Match check and the write in one transaction, under the
+        question's row lock; then the question as it reads now, with its new ETag."""
+        with transaction.atomic():
+            self.check_if_match(request)
+            question = self.get_object()
+            data = input_class(data=request.data)
+            data.is_valid(raise_exception=True)
+            step(actor=_actor(request), question=question, **data.validated_data)
+        return self._fresh(question.pk)
 
     @extend_schema(request=None, responses={201: AmaQuestionSerializer, 204: None, 409: OpenApiResponse(description="Already voted"), **ERRORS})
     @action(detail=True, methods=["post", "delete"])
@@ -208,32 +246,20 @@ class AmaQuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         response.status_code = status.HTTP_201_CREATED
         return response
 
-    @extend_schema(request=ModerateInputSerializer, responses={200: AmaQuestionSerializer, **ERRORS})
+    @extend_schema(request=ModerateInputSerializer, responses={200: AmaQuestionSerializer, **CONFLICT_RESPONSE, **ERRORS})
     @action(detail=True, methods=["post"])
     def moderate(self, request, pk=None):
-        question = self.get_object()
-        data = ModerateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.ama_question_moderate(actor=_actor(request), question=question, status=data.validated_data["status"])
-        return self._fresh(question.pk)
+        return self._moderation(request, ModerateInputSerializer, services.ama_question_moderate)
 
-    @extend_schema(request=AnswerInputSerializer, responses={200: AmaQuestionSerializer, **ERRORS})
+    @extend_schema(request=AnswerInputSerializer, responses={200: AmaQuestionSerializer, **CONFLICT_RESPONSE, **ERRORS})
     @action(detail=True, methods=["post"])
     def answer(self, request, pk=None):
-        question = self.get_object()
-        data = AnswerInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.ama_question_answer(actor=_actor(request), question=question, **data.validated_data)
-        return self._fresh(question.pk)
+        return self._moderation(request, AnswerInputSerializer, services.ama_question_answer)
 
-    @extend_schema(request=FaqInputSerializer, responses={200: AmaQuestionSerializer, **ERRORS})
+    @extend_schema(request=FaqInputSerializer, responses={200: AmaQuestionSerializer, **CONFLICT_RESPONSE, **ERRORS})
     @action(detail=True, methods=["post"])
     def faq(self, request, pk=None):
-        question = self.get_object()
-        data = FaqInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.ama_question_set_faq(actor=_actor(request), question=question, **data.validated_data)
-        return self._fresh(question.pk)
+        return self._moderation(request, FaqInputSerializer, services.ama_question_set_faq)
 
 
 # -- Bulletins ----------------------------------------------------------------------------------------

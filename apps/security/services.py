@@ -133,6 +133,9 @@ def ama_session_update(*, actor: Actor, session: AmaSession, **fields) -> AmaSes
         raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
     if "title" in fields and not (fields["title"] or "").strip():
         raise ValidationError({"title": "A session needs a title."})
+    # Lock the row and start from what it holds now, so fields this call does not set keep
+    # the latest saved values (not what the caller read earlier).
+    session.refresh_from_db(from_queryset=AmaSession.objects.select_for_update())
     for name, value in fields.items():
         setattr(session, name, value)
     session.save()
@@ -217,11 +220,20 @@ def ama_question_unvote(*, actor: Actor, question: AmaQuestion) -> bool:
     return bool(deleted)
 
 
+def _lock_question(question: AmaQuestion) -> None:
+    """Lock the question's row and reload what it holds now (in place: the caller's object,
+    annotations and all, follows), so a moderation step checks and keeps the latest answer,
+    status and FAQ entry rather than the copy read at the start of the request. Whether the
+    caller's read was stale is the page's or the API's check (``_seen`` / ``If-Match``)."""
+    question.refresh_from_db(from_queryset=AmaQuestion.objects.select_for_update())
+
+
 @transaction.atomic
 def ama_question_moderate(*, actor: Actor, question: AmaQuestion, status: str) -> AmaQuestion:
     _require_manager(actor)
     if status not in AmaQuestion.Status.values:
         raise ValidationError({"status": f"Unknown status {status!r}; use pending, published or hidden."})
+    _lock_question(question)
     question.status = status
     if status != AmaQuestion.Status.PUBLISHED:
         question.in_faq = False
@@ -239,18 +251,20 @@ def ama_question_answer(*, actor: Actor, question: AmaQuestion, answer: str, pub
         raise ValidationError({"answer": "Write an answer."})
     if len(answer) > 20000:
         raise ValidationError({"answer": "Keep the answer under 20000 characters."})
+    _lock_question(question)
     question.answer = answer
     question.answered_by = actor.person
     question.answered_at = timezone.now()
     if publish:
         question.status = AmaQuestion.Status.PUBLISHED
-    question.save()
+    question.save(update_fields=["answer", "answered_by", "answered_at", "status", "updated_at"])
     return question
 
 
 @transaction.atomic
 def ama_question_set_faq(*, actor: Actor, question: AmaQuestion, in_faq: bool, faq_title: str = "") -> AmaQuestion:
     _require_manager(actor)
+    _lock_question(question)
     if in_faq:
         if not question.answer:
             raise ValidationError({"in_faq": "Answer the question before adding it to the FAQ."})
@@ -571,6 +585,7 @@ def control_update(*, actor: Actor, control: Control, **fields) -> Control:
         raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
     if "title" in fields and not (fields["title"] or "").strip():
         raise ValidationError({"title": "A control needs a title."})
+    control.refresh_from_db(from_queryset=Control.objects.select_for_update())  # fields not set here stay as saved
     for name, value in fields.items():
         setattr(control, name, value)
     control.save()

@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.core.forms import add_service_errors
-from apps.core.views import portal_view, submit_form
+from apps.core.views import CONFLICT_MESSAGE, portal_view, submit_form
+from apps.core.views import _state_token as state_token
 from apps.security import selectors, services
 from apps.security.access import is_participant, is_security_manager
 from apps.security.evidence_pack import evidence_pack_zip
@@ -87,13 +88,24 @@ def ama_edit(request, pk: int):
 
 @portal_view
 def ama_detail(request, pk: int):
+    session = selectors.ama_session_get(actor=request.actor, pk=pk)
+    return _session_page(request, session)
+
+
+def _session_page(request, session, *, conflict: dict | None = None):
+    """The session page. ``conflict`` ({pk, message, answer}) shows a moderation step refused
+    because the question changed after the page was opened, keeping the answer being typed."""
     actor = request.actor
-    session = selectors.ama_session_get(actor=actor, pk=pk)
     manager = is_security_manager(actor)
     status = request.GET.get("status") if manager else None
     if status not in AmaQuestion.Status.values:
         status = AmaQuestion.Status.PUBLISHED if not manager else None
-    questions = selectors.ama_question_list(actor=actor, session=session, status=status)
+    questions = list(selectors.ama_question_list(actor=actor, session=session, status=status))
+    if manager:
+        for q in questions:
+            # What the question reads now: every moderation form posts it back as ``_seen``, so a
+            # step taken from a page opened before someone else's is refused (submit_form).
+            q.seen = state_token(q)
     return render(request, "security/ama_detail.html", {
         "session": session,
         "questions": questions,
@@ -107,6 +119,7 @@ def ama_detail(request, pk: int):
         "form": QuestionForm(),
         "attendees": AmaAttendance.objects.filter(session=session).select_related("person").order_by("person__full_name")
         if manager else [],
+        "conflict": conflict,
     })
 
 
@@ -160,10 +173,15 @@ def question_ask(request, pk: int):
 @portal_view
 @require_POST
 def question_vote(request, pk: int):
-    """Toggle the actor's upvote (one per person)."""
+    """The upvote button. It posts what it offered (``vote=add`` or ``remove``, from the state
+    the page showed), so a click on a page that is out of date never undoes a vote cast
+    meanwhile in another tab; without it the button toggles."""
     question = selectors.ama_question_get(actor=request.actor, pk=pk)
+    wanted = request.POST.get("vote")
+    if wanted not in ("add", "remove"):
+        wanted = "remove" if question.has_voted else "add"
     try:
-        if question.has_voted:
+        if wanted == "remove":
             services.ama_question_unvote(actor=request.actor, question=question)
         else:
             services.ama_question_vote(actor=request.actor, question=question)
@@ -180,26 +198,31 @@ def question_vote(request, pk: int):
 @portal_view
 @require_POST
 def question_moderate(request, pk: int):
+    """Publish/hide, answer, or put in the FAQ. Each form carries what the question read when
+    the page was opened (``_seen``): if someone else moderated or answered it since, nothing
+    changes and the page says so (an answer being typed is kept, to save again knowingly)."""
     _require_manager(request)
     question = selectors.ama_question_get(actor=request.actor, pk=pk)
+    session = question.session
     form = ModerateForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-        return redirect(question.session)
-    data = form.cleaned_data
-    try:
+
+    def moderate(data):
         if data["action"] == "status":
-            services.ama_question_moderate(actor=request.actor, question=question, status=data["status"])
-        elif data["action"] == "answer":
-            services.ama_question_answer(actor=request.actor, question=question, answer=data["answer"])
-        else:
-            services.ama_question_set_faq(actor=request.actor, question=question, in_faq=data["in_faq"],
-                                          faq_title=data["faq_title"])
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    else:
-        messages.success(request, "Question updated.")
-    return redirect(question.session)
+            return services.ama_question_moderate(actor=request.actor, question=question, status=data["status"])
+        if data["action"] == "answer":
+            return services.ama_question_answer(actor=request.actor, question=question, answer=data["answer"])
+        return services.ama_question_set_faq(actor=request.actor, question=question, in_faq=data["in_faq"],
+                                             faq_title=data["faq_title"])
+
+    if done := submit_form(request, form, moderate, message="Question updated.",
+                           to=f"{session.get_absolute_url()}#q{question.pk}", guard=question):
+        return done
+    if CONFLICT_MESSAGE in form.non_field_errors():
+        answer = form.cleaned_data.get("answer") if form.cleaned_data.get("action") == "answer" else None
+        return _session_page(request, session, conflict={"pk": question.pk, "message": CONFLICT_MESSAGE,
+                                                         "answer": answer})
+    messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect(session)
 
 
 @portal_view
@@ -394,15 +417,13 @@ def control_edit(request, code: str):
     _require_manager(request)
     control = selectors.control_get(actor=request.actor, code=code)
     form = ControlForm(request.POST or None, instance=Control.objects.get(pk=control.pk))
-    if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in ControlForm.Meta.fields}
-        try:
-            control = services.control_update(actor=request.actor, control=Control.objects.get(pk=control.pk), **fields)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{control} saved.")
-            return redirect(control)
+    if done := submit_form(
+        request, form,
+        lambda data: services.control_update(actor=request.actor, control=Control.objects.get(pk=control.pk),
+                                             **{name: data[name] for name in ControlForm.Meta.fields}),
+        message=lambda saved: f"{saved} saved.",
+    ):
+        return done
     return render(request, "security/form.html", {"form": form, "title": f"Edit A.{control.code}"})
 
 

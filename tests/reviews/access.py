@@ -77,6 +77,10 @@ def cases(world):
         Case("api:review-list", api(allowed=PEOPLE)),
         Case("api:review-detail", only("tl", "em", "cto", "hr", api_=True), kwargs={"pk": r1}),
         Case("api:review-detail", only("cto", "hr", api_=True), kwargs={"pk": r2}),
+        # The self part of engineer's review: the subject reads it (with its ETag), their chain 403
+        # (they read the whole review instead), everyone else 404.
+        Case("api:review-self-assessment", override(only("engineer", "tl", "em", "cto", "hr", ok=403, api_=True),
+                                                    engineer=200), kwargs={"pk": r1}),
         # Self assessment of engineer's review: the subject gets 400 (stage over), their chain
         # 403 (only the subject writes it), everyone else 404.
         Case("api:review-self-assessment", override(only("engineer", "tl", "em", "cto", "hr", ok=403, api_=True),

@@ -16,7 +16,7 @@ from tests.reviews.scenario import ENG_SALARY, ENG_SELF, ENG_TEXT, build, salary
 PROPOSED = Decimal("63500.00")
 POST_ONLY = {
     "reviews:cycle-advance", "reviews:review-calibrate", "reviews:review-acknowledge", "reviews:raise-decide",
-    "api:review-cycle-advance", "api:review-self-assessment", "api:review-manager-assessment",
+    "api:review-cycle-advance", "api:review-manager-assessment",
     "api:review-calibrate", "api:review-acknowledge", "api:raise-proposal-approve", "api:raise-proposal-reject",
 }
 API_BASENAMES = ("review-template", "review-cycle", "review", "compensation-record", "raise-proposal", "pay-band")
@@ -73,6 +73,7 @@ def hunted_urls(world, hunt) -> dict[str, list[str]]:
         "api:review-list": [reverse("api:review-list"), reverse("api:review-list") + f"?subject={eng.pk}",
                             reverse("api:review-list") + f"?cycle={c}"],
         "api:review-detail": [reverse("api:review-detail", args=[sc.review.pk])],
+        "api:review-self-assessment": [reverse("api:review-self-assessment", args=[sc.review.pk])],
         "api:compensation-record-list": [reverse("api:compensation-record-list"),
                                          reverse("api:compensation-record-list") + f"?person={eng.pk}"],
         "api:compensation-record-detail": [reverse("api:compensation-record-detail", args=[sc.record.pk])],
@@ -126,6 +127,7 @@ def test_engineers_records_are_not_found_for_outsiders(world, hunt, viewer):
         reverse("reviews:raise-detail", args=[hunt.proposal.pk]): 404,
         reverse("reviews:compensation-person", args=[world.engineer.pk]): 404,
         reverse("api:review-detail", args=[hunt.review.pk]): 404,
+        reverse("api:review-self-assessment", args=[hunt.review.pk]): 404,
         reverse("api:compensation-record-detail", args=[hunt.record.pk]): 404,
         reverse("api:raise-proposal-detail", args=[hunt.proposal.pk]): 404,
     }
