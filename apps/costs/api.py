@@ -7,7 +7,13 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.response import Response
@@ -87,22 +93,33 @@ class AggregateSerializer(serializers.Serializer):
     amortized_total = serializers.DecimalField(max_digits=24, decimal_places=2)
     periods = serializers.ListField(child=serializers.DateField())
     groups = AggregateGroupSerializer(many=True)
-    unconverted = serializers.ListField(child=serializers.CharField())
+    unconverted = serializers.ListField(child=serializers.CharField(),
+                                        help_text="Currencies with no FX rate: their costs are not in the total.")
+    unconverted_totals = serializers.DictField(
+        child=serializers.DecimalField(max_digits=24, decimal_places=2),
+        help_text="Per currency with no FX rate, its costs in that currency (not in the total).")
 
 
 class BudgetSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all(), allow_null=True, required=False)
     account = serializers.SlugRelatedField(slug_field="account_id", queryset=AwsAccount.objects.all(), allow_null=True,
                                            required=False)
-    spent = serializers.SerializerMethodField()
-    forecast = serializers.SerializerMethodField()
-    forecast_source = serializers.SerializerMethodField(help_text="\"Cost Explorer\" or \"run-rate\".")
+    spent = serializers.SerializerMethodField(
+        help_text="This period's spend in the budget's currency; null when it cannot be expressed in it (no FX "
+                  "rate for the budget's currency, see fx_note).")
+    forecast = serializers.SerializerMethodField(help_text="The period-end forecast; null like spent.")
+    forecast_source = serializers.SerializerMethodField(
+        help_text="\"Cost Explorer\" or \"run-rate\" (empty when there is no forecast).")
+    unconverted = serializers.SerializerMethodField(
+        help_text="Currencies of spend with no FX rate, left out of spent and forecast.")
+    fx_note = serializers.SerializerMethodField(
+        help_text="What spent and forecast cannot show, e.g. \"No FX rate for EUR: ...\"; empty when nothing.")
 
     class Meta:
         model = Budget
         fields = ["id", "name", "scope", "team", "account", "service", "period", "amount", "currency", "thresholds",
-                  "alert_on_forecast", "is_active", "spent", "forecast", "forecast_source"]
-        read_only_fields = ["id", "spent", "forecast", "forecast_source"]
+                  "alert_on_forecast", "is_active", "spent", "forecast", "forecast_source", "unconverted", "fx_note"]
+        read_only_fields = ["id", "spent", "forecast", "forecast_source", "unconverted", "fx_note"]
         validators: list = []
 
     def _status(self, obj):
@@ -111,14 +128,24 @@ class BudgetSerializer(serializers.ModelSerializer):
             cache[obj.pk] = selectors.budget_status(budget=obj, today=date.today(), fx=self.context.get("fx"))
         return cache[obj.pk]
 
-    def get_spent(self, obj) -> str:
-        return str(self._status(obj).spent)
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_spent(self, obj) -> str | None:
+        spent = self._status(obj).spent
+        return None if spent is None else str(spent)
 
-    def get_forecast(self, obj) -> str:
-        return str(self._status(obj).forecast)
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_forecast(self, obj) -> str | None:
+        forecast = self._status(obj).forecast
+        return None if forecast is None else str(forecast)
 
     def get_forecast_source(self, obj) -> str:
         return self._status(obj).forecast_source
+
+    def get_unconverted(self, obj) -> list[str]:
+        return self._status(obj).unconverted
+
+    def get_fx_note(self, obj) -> str:
+        return self._status(obj).fx_note
 
 
 class AnomalySerializer(serializers.ModelSerializer):
@@ -165,8 +192,8 @@ class OpportunitySerializer(serializers.ModelSerializer):
     class Meta:
         model = SavingsOpportunity
         fields = ["id", "title", "source", "external_id", "account", "service", "team", "estimated_monthly",
-                  "realised_monthly", "currency", "status", "notes"]
-        read_only_fields = ["id"]
+                  "estimate_source", "realised_monthly", "currency", "status", "notes"]
+        read_only_fields = ["id", "estimate_source"]
         validators: list = []
         extra_kwargs = {"estimated_monthly": {"min_value": 0}, "realised_monthly": {"min_value": 0}}
 
@@ -241,23 +268,38 @@ class BudgetViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.Retrie
                                                      **serializer.validated_data)
 
 
-class AnomalyViewSet(viewsets.ReadOnlyModelViewSet):
+class AnomalyViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                     viewsets.GenericViewSet):
+    """Anomalies (EMs: their teams'). GET of one gives an ETag; a triage that sends it back in
+    If-Match is refused with 409 when someone triaged the anomaly since."""
+
     serializer_class = AnomalySerializer
     permission_classes = [AnomalyReaders]
     filterset_fields = ["status", "dimension"]
+    # Read-only but for the triage action: no PUT/PATCH (the conflict mixin brings an update).
+    http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
         return selectors.anomaly_list(actor=_actor(self.request))
 
     @extend_schema(request=TriageSerializer, responses={200: AnomalySerializer, 400: OpenApiResponse(description="Invalid"),
-                                                        403: OpenApiResponse(description="Not yours to triage")})
+                                                        403: OpenApiResponse(description="Not yours to triage"),
+                                                        409: OpenApiResponse(description="If-Match names a version "
+                                                                             "the anomaly no longer has")})
     @action(detail=True, methods=["post"])
     def triage(self, request, pk=None):
+        """Set the anomaly's status (and note). Send the ``ETag`` of your GET in ``If-Match``: an
+        anomaly triaged since answers 409 with its current ``etag`` and keeps its triage."""
         anomaly = self.get_object()
         data = TriageSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        anomaly = services.cost_anomaly_triage(actor=_actor(request), anomaly=anomaly, **data.validated_data)
-        return Response(AnomalySerializer(anomaly).data)
+        with transaction.atomic():
+            self.check_if_match(request)
+            anomaly = services.cost_anomaly_triage(actor=_actor(request), anomaly=self.get_object(),
+                                                   **data.validated_data)
+        response = Response(AnomalySerializer(anomaly).data)
+        response["ETag"] = self.current_etag(anomaly)
+        return response
 
 
 class SubscriptionViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -310,7 +352,7 @@ def aggregate_view(request):
         "currency": agg.currency, "group_by": agg.group_by, "granularity": agg.granularity, "start": agg.start,
         "end": agg.end, "total": agg.total, "amortized_total": agg.amortized_total, "periods": agg.periods,
         "groups": [{**g, "values": {p.isoformat(): v for p, v in g["values"].items()}} for g in agg.groups],
-        "unconverted": agg.unconverted,
+        "unconverted": agg.unconverted, "unconverted_totals": agg.unconverted_totals,
     }
     return Response(AggregateSerializer(data).data)
 

@@ -232,7 +232,8 @@ class TagRule(models.Model):
 
     tag_key = models.CharField(max_length=128)
     tag_value = models.CharField(max_length=256)
-    team = models.ForeignKey("org.Team", on_delete=models.CASCADE, related_name="cost_tag_rules")
+    # PROTECT: teams are deactivated, not deleted; a rule must not vanish with its team.
+    team = models.ForeignKey("org.Team", on_delete=models.PROTECT, related_name="cost_tag_rules")
 
     class Meta:
         ordering = ["tag_key", "tag_value"]
@@ -269,8 +270,10 @@ class Budget(TimeStampedModel):
 
     name = models.CharField(max_length=150)
     scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.TOTAL)
-    team = models.ForeignKey("org.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="budgets")
-    account = models.ForeignKey(AwsAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="budgets")
+    # PROTECT: deleting a team or an account must not take its budgets and their alert history
+    # with it (teams are deactivated; a budget is made inactive).
+    team = models.ForeignKey("org.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="budgets")
+    account = models.ForeignKey(AwsAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="budgets")
     service = models.CharField(max_length=200, blank=True)
     period = models.CharField(max_length=10, choices=Period.choices, default=Period.MONTHLY)
     amount = price_field()
@@ -449,6 +452,11 @@ class SavingsOpportunity(TimeStampedModel):
         RIGHTSIZING = "rightsizing", "Cost Explorer rightsizing"
         IDLE = "idle", "Idle resource"
 
+    class EstimateSource(models.TextChoices):
+        PENDING = "pending", "To be estimated"
+        COMPUTED = "computed", "Computed by a sync"
+        ENTERED = "entered", "Entered by a person"
+
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         IN_PROGRESS = "in_progress", "In progress"
@@ -462,6 +470,10 @@ class SavingsOpportunity(TimeStampedModel):
     service = models.CharField(max_length=200, blank=True)
     team = models.ForeignKey("org.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="savings")
     estimated_monthly = price_field()
+    estimate_source = models.CharField(
+        max_length=8, choices=EstimateSource.choices, default=EstimateSource.ENTERED,
+        help_text="Where the estimate comes from: a sync refreshes only an estimate it computed itself "
+                  "(or one still to be estimated), never one a person entered.")
     realised_monthly = price_field(null=True, blank=True)
     currency = currency_field()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN, db_index=True)

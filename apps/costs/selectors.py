@@ -15,9 +15,10 @@ from __future__ import annotations
 import calendar
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from django.conf import settings
 from django.db.models import F, Q, QuerySet, Sum
@@ -115,6 +116,9 @@ class FxTable:
         # Before the first known rate: use the earliest one rather than dropping the cost.
         return entry[1][max(i - 1, 0)]
 
+    def has_rate(self, currency: str) -> bool:
+        return currency == self.reporting or currency in self._rates
+
     def to_reporting(self, amount: Decimal, currency: str, day: date) -> Decimal | None:
         rate = self.rate(currency, day)
         return None if rate is None else amount * rate
@@ -122,6 +126,53 @@ class FxTable:
     def from_reporting(self, amount: Decimal, currency: str, day: date) -> Decimal | None:
         rate = self.rate(currency, day)
         return None if rate is None else amount / rate
+
+
+@dataclass
+class MoneyTotal:
+    """A sum of amounts in several currencies: ``amount`` is everything the FX table converts to
+    ``currency`` (the reporting currency); what it cannot convert stays per currency in
+    ``unconverted`` — shown apart, never added in as if it were the reporting currency, never
+    dropped."""
+
+    currency: str
+    amount: Decimal
+    unconverted: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return not self.unconverted
+
+
+def money_total(items: Iterable[tuple[Decimal, str]], *, day: date, fx: FxTable | None = None) -> MoneyTotal:
+    """Add (amount, currency) pairs through the FX table (rates of ``day``), to the cent."""
+    fx = fx or FxTable()
+    total = Decimal("0")
+    unconverted: dict[str, Decimal] = {}
+    for amount, currency in items:
+        converted = fx.to_reporting(amount, currency, day)
+        if converted is None:
+            unconverted[currency] = unconverted.get(currency, Decimal("0")) + amount
+        else:
+            total += converted
+    return MoneyTotal(currency=fx.reporting, amount=total.quantize(CENT),
+                      unconverted={c: unconverted[c].quantize(CENT) for c in sorted(unconverted)})
+
+
+def round_to_total(values: dict[Hashable, Decimal], total: Decimal | None = None) -> dict[Hashable, Decimal]:
+    """Cents that add up: each value rounded down or up to the cent (so never a cent or more from
+    its exact value) such that together they make ``total`` (default: their exact sum, rounded
+    once). The values with the largest remainders get the spare cents — "largest remainder"
+    rounding, the way a finance report makes its lines add up to its total."""
+    if total is None:
+        total = sum(values.values(), Decimal("0")).quantize(CENT)
+    floors = {k: v.quantize(CENT, rounding=ROUND_FLOOR) for k, v in values.items()}
+    spare = int((total - sum(floors.values(), Decimal("0"))) / CENT)
+    spare = max(0, min(spare, len(floors)))
+    # Stable sort: equal remainders keep the given order, so the result is deterministic.
+    for key in sorted(values, key=lambda k: values[k] - floors[k], reverse=True)[:spare]:
+        floors[key] += CENT
+    return floors
 
 
 # -- Cost entries and aggregates -----------------------------------------------------------------
@@ -190,7 +241,14 @@ GROUP_FIELDS = {
 
 @dataclass
 class Aggregate:
-    """Costs in the reporting currency per period and group (plus a total per group)."""
+    """Costs in the reporting currency per period and group (plus a total per group).
+
+    Every figure is in cents. ``total`` and each group's total are their exact sums rounded once;
+    the period x group values (chart, API, CSV export) are rounded so that together they make
+    ``total`` exactly (see :func:`round_to_total`), so an export adds up to the page's total.
+    ``groups_sum`` (the rows as shown) can differ from ``total`` by rounding. Costs in a currency
+    with no FX rate are not in ``total``: they are kept in their own currency in
+    ``unconverted_groups`` / ``unconverted_totals``."""
 
     currency: str
     group_by: str
@@ -201,13 +259,27 @@ class Aggregate:
     groups: list[dict] = field(default_factory=list)  # {"key", "label", "values": {period: Decimal}, "total"}
     total: Decimal = Decimal("0")
     amortized_total: Decimal = Decimal("0")
-    unconverted: list[str] = field(default_factory=list)  # currencies without an FX rate (left out)
+    unconverted: list[str] = field(default_factory=list)  # currencies without an FX rate (left out of total)
+    unconverted_totals: dict[str, Decimal] = field(default_factory=dict)  # currency -> its own total
+    unconverted_groups: list[dict] = field(default_factory=list)  # as groups, plus "currency"
+
+    @property
+    def groups_sum(self) -> Decimal:
+        """The group totals as shown, added up (each was rounded on its own)."""
+        return sum((g["total"] for g in self.groups), Decimal("0"))
 
     def as_rows(self) -> list[dict]:
-        return [
-            {"period": p, "key": g["key"], "label": g["label"], "cost": g["values"].get(p, Decimal("0"))}
+        """Period x group rows: the converted costs in the reporting currency, then the costs
+        with no FX rate in their own currency (never silently left out)."""
+        rows = [
+            {"period": p, "key": g["key"], "label": g["label"], "cost": g["values"][p], "currency": self.currency}
             for g in self.groups for p in self.periods if p in g["values"]
         ]
+        rows.extend(
+            {"period": p, "key": g["key"], "label": g["label"], "cost": v, "currency": g["currency"]}
+            for g in self.unconverted_groups for p, v in sorted(g["values"].items())
+        )
+        return rows
 
 
 def _label(group_by: str, row: dict) -> tuple[str, str]:
@@ -228,7 +300,8 @@ def cost_aggregate(
     top: int | None = None, fx: FxTable | None = None,
 ) -> Aggregate:
     """One grouped query (period x group x currency), converted to the reporting currency in
-    Python with the FX table; costs with no known rate are left out and named in ``unconverted``."""
+    Python with the FX table; costs with no known rate are left out of the total, named in
+    ``unconverted`` and kept in their own currency (``unconverted_totals``, ``unconverted_groups``)."""
     if group_by not in GROUP_FIELDS:
         raise ValueError(group_by)
     fx = fx or FxTable()
@@ -274,28 +347,31 @@ def cost_aggregate(
     result = Aggregate(currency=fx.reporting, group_by=group_by, granularity=granularity, start=start, end=end)
     groups: dict[str, dict] = {}
     periods: set[date] = set()
-    unconverted: set[str] = set()
+    unconverted: dict[tuple[str, str], dict] = {}
     for row in rows:
         period = row["period"]
         if hasattr(period, "date"):
             period = period.date()
         cost = fx.to_reporting(row["cost"] or Decimal("0"), row["currency"], period)
         amortized = fx.to_reporting(row["amortized"] or Decimal("0"), row["currency"], period)
-        if cost is None:
-            unconverted.add(row["currency"])
-            continue
         key, label = _label(group_by, row)
-        group = groups.setdefault(key, {"key": key, "label": label, "values": {}, "total": Decimal("0")})
+        if cost is None:  # kept in its own currency, apart from the total
+            group = unconverted.setdefault((row["currency"], key), {
+                "currency": row["currency"], "key": key, "label": label, "values": {}, "total": Decimal("0")})
+            cost = row["cost"] or Decimal("0")
+        else:
+            group = groups.setdefault(key, {"key": key, "label": label, "values": {}, "total": Decimal("0")})
+            result.total += cost
+            result.amortized_total += amortized
         group["values"][period] = group["values"].get(period, Decimal("0")) + cost
         group["total"] += cost
-        result.total += cost
-        result.amortized_total += amortized
-    if granularity == "monthly":
-        # A month that nets to exactly zero for a group is not shown (whichever way it was read).
-        for key in list(groups):
-            groups[key]["values"] = {p: v for p, v in groups[key]["values"].items() if v != 0}
-            if not groups[key]["values"]:
-                del groups[key]
+    # A month (or day) that nets to exactly zero for a group is not shown (whichever way it was read).
+    for table in (groups, unconverted):
+        for key in list(table):
+            table[key]["values"] = {p: v for p, v in table[key]["values"].items()
+                                    if v != 0 or granularity != "monthly"}
+            if not table[key]["values"]:
+                del table[key]
     for group in groups.values():
         periods.update(group["values"])
     ordered = sorted(groups.values(), key=lambda g: (-g["total"], g["label"]))
@@ -307,15 +383,35 @@ def cost_aggregate(
                 other["values"][p] = other["values"].get(p, Decimal("0")) + v
             other["total"] += g["total"]
         ordered = ordered[:top] + [other]
-    for g in ordered:
-        g["total"] = g["total"].quantize(CENT)
-        g["values"] = {p: v.quantize(CENT) for p, v in g["values"].items()}
-    result.groups = ordered
-    result.periods = sorted(periods)
     result.total = result.total.quantize(CENT)
     result.amortized_total = result.amortized_total.quantize(CENT)
-    result.unconverted = sorted(unconverted)
+    _round_groups(ordered, result.total)
+    result.groups = ordered
+    result.periods = sorted(periods)
+    by_currency: dict[str, list[dict]] = defaultdict(list)
+    for (currency, _), group in sorted(unconverted.items(), key=lambda item: (item[0][0], -item[1]["total"],
+                                                                                 item[1]["label"])):
+        by_currency[currency].append(group)
+    for currency, currency_groups in by_currency.items():
+        exact = sum((g["total"] for g in currency_groups), Decimal("0"))
+        result.unconverted_totals[currency] = exact.quantize(CENT)
+        _round_groups(currency_groups, result.unconverted_totals[currency])
+        result.unconverted_groups.extend(currency_groups)
+    result.unconverted = sorted(by_currency)
     return result
+
+
+def _round_groups(groups: list[dict], total: Decimal) -> None:
+    """In place, to the cent: each group's total is its exact total rounded (what that group
+    cost), and the period x group values — the cells the chart, the API and the CSV export
+    give — are rounded together so that they add up to ``total``, the exact total rounded once
+    (each stays within a cent of its exact value). The groups' rounded totals can differ from
+    ``total`` by a few cents; the cells never do."""
+    cells = {(i, p): v for i, g in enumerate(groups) for p, v in g["values"].items()}
+    rounded = round_to_total(cells, total)
+    for i, g in enumerate(groups):
+        g["total"] = g["total"].quantize(CENT)
+        g["values"] = {p: rounded[(i, p)] for p in g["values"]}
 
 
 def _grouped(qs: QuerySet, group_by: str, granularity: str):
@@ -377,25 +473,46 @@ def period_bounds(day: date, period: str) -> tuple[date, date]:
 
 @dataclass
 class BudgetStatus:
+    """A budget's period so far, in the budget's own currency. ``spent`` and ``forecast`` are
+    None when the spend cannot be expressed in that currency (no FX rate for it): an amount is
+    never labelled with a currency it is not in. Spend in a currency with no FX rate is left out
+    and named in ``unconverted``."""
+
     budget: Budget
     period_start: date
     period_end: date
-    spent: Decimal
-    forecast: Decimal
+    spent: Decimal | None
+    forecast: Decimal | None
     currency: str
-    forecast_source: str = "run-rate"  # or "Cost Explorer"
+    forecast_source: str = "run-rate"  # or "Cost Explorer"; "" when there is no forecast
+    unconverted: list[str] = field(default_factory=list)
 
     @property
-    def percent(self) -> int:
+    def percent(self) -> int | None:
+        if self.spent is None:
+            return None
         return int(self.spent * 100 / self.budget.amount) if self.budget.amount else 0
 
     @property
-    def forecast_percent(self) -> int:
+    def forecast_percent(self) -> int | None:
+        if self.forecast is None:
+            return None
         return int(self.forecast * 100 / self.budget.amount) if self.budget.amount else 0
 
     @property
     def forecast_over(self) -> bool:
-        return self.forecast > self.budget.amount
+        return self.forecast is not None and self.forecast > self.budget.amount
+
+    @property
+    def fx_note(self) -> str:
+        """What the figures cannot show, in a sentence (empty when they show everything)."""
+        if self.spent is None:
+            return (f"No FX rate for {self.currency}: the spend cannot be shown in {self.currency}. "
+                    f"Add a {self.currency} rate in the cost settings (Tag rules & FX).")
+        if self.unconverted:
+            return (f"No FX rate for {', '.join(self.unconverted)}: those costs are left out of the spend "
+                    f"and the forecast.")
+        return ""
 
 
 def budget_list(*, actor: Actor, include_inactive: bool = False) -> QuerySet[Budget]:
@@ -484,32 +601,49 @@ def budget_statuses_for(budgets: list[Budget], *, today: date, fx: FxTable | Non
     out = []
     for budget in budgets:
         start, end = bounds[budget.pk]
-        spent_reporting = today_reporting = Decimal("0")
+        # Costs in the budget's own currency add up as they are; the others go through the
+        # reporting currency (and need a rate for the budget's currency to come back).
+        own = own_today = foreign = foreign_today = Decimal("0")
+        needs_rate = False
+        unconverted: set[str] = set()
         for month, currency, cost, today_cost in spend[budget.pk]:
             month = month.date() if hasattr(month, "date") else month
             if not (start <= month <= end):
                 continue
+            if currency == budget.currency:
+                own += cost or Decimal("0")
+                own_today += today_cost or Decimal("0")
+                continue
             converted = fx.to_reporting(cost or Decimal("0"), currency, start)
-            if converted is not None:
-                spent_reporting += converted
-                today_reporting += fx.to_reporting(today_cost or Decimal("0"), currency, start)
-        spent = fx.from_reporting(spent_reporting, budget.currency, start)
-        if spent is None:  # no rate for the budget's currency: compare in the reporting currency
-            spent = spent_reporting
+            if converted is None:
+                unconverted.add(currency)
+                continue
+            needs_rate = True
+            foreign += converted
+            foreign_today += fx.to_reporting(today_cost or Decimal("0"), currency, start)
+        ce = forecasts.get((budget.pk, start)) if today <= end else None
+        rate = fx.rate(budget.currency, start)
+        if rate is None and needs_rate:
+            out.append(BudgetStatus(budget=budget, period_start=start, period_end=end, spent=None, forecast=None,
+                                    currency=budget.currency, forecast_source="", unconverted=sorted(unconverted)))
+            continue
+        spent = own + (foreign / rate if needs_rate else Decimal("0"))
+        spent_today = own_today + (foreign_today / rate if needs_rate else Decimal("0"))
         days_total = (end - start).days + 1
         elapsed = min(max((today - start).days, 1), days_total)
         forecast = spent if today > end else spent * days_total / elapsed
         source = "run-rate"
-        ce = forecasts.get((budget.pk, start))
-        remaining = fx.to_reporting(ce.amount, ce.currency, start) if ce and today <= end else None
+        remaining = None
+        if ce is not None:
+            if ce.currency == budget.currency:
+                remaining = ce.amount
+            elif rate is not None and (in_reporting := fx.to_reporting(ce.amount, ce.currency, start)) is not None:
+                remaining = in_reporting / rate
         if remaining is not None:
-            before_today = spent_reporting - today_reporting
-            ce_total = fx.from_reporting(before_today + remaining, budget.currency, start)
-            if ce_total is None:
-                ce_total = before_today + remaining
-            forecast, source = max(ce_total, spent), "Cost Explorer"
+            forecast, source = max(spent - spent_today + remaining, spent), "Cost Explorer"
         out.append(BudgetStatus(budget=budget, period_start=start, period_end=end, spent=spent.quantize(CENT),
-                                forecast=forecast.quantize(CENT), currency=budget.currency, forecast_source=source))
+                                forecast=forecast.quantize(CENT), currency=budget.currency, forecast_source=source,
+                                unconverted=sorted(unconverted)))
     return out
 
 
@@ -565,15 +699,18 @@ def subscription_get(*, actor: Actor, pk: int) -> ToolSubscription:
     return get_visible_or_404(subscription_list(actor=actor, include_inactive=True), pk=pk)
 
 
+def subscription_monthly_spend(*, actor: Actor, today: date, fx: FxTable | None = None) -> MoneyTotal:
+    """Tool spend per month: in the reporting currency at today's rates, plus (in their own
+    currency, in ``unconverted``) the subscriptions in a currency with no FX rate."""
+    return money_total(((sub.monthly_cost, sub.currency) for sub in subscription_list(actor=actor)), day=today,
+                       fx=fx)
+
+
 def subscription_monthly_total(*, actor: Actor, today: date) -> Decimal:
-    """Tool spend per month in the reporting currency (for "total tech spend")."""
-    fx = FxTable()
-    total = Decimal("0")
-    for sub in subscription_list(actor=actor):
-        converted = fx.to_reporting(sub.monthly_cost, sub.currency, today)
-        if converted is not None:
-            total += converted
-    return total.quantize(CENT)
+    """The reporting-currency part of :func:`subscription_monthly_spend` only. Kept for callers
+    that add it to other reporting-currency figures; whatever shows it must also show the
+    spend's ``unconverted`` part (``CostSummary.tools_unconverted``), which this leaves out."""
+    return subscription_monthly_spend(actor=actor, today=today).amount
 
 
 def opportunity_list(*, actor: Actor, status: str | None = None) -> QuerySet[SavingsOpportunity]:
@@ -583,6 +720,25 @@ def opportunity_list(*, actor: Actor, status: str | None = None) -> QuerySet[Sav
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-estimated_monthly", "title", "pk")
+
+
+@dataclass
+class OpportunityTotals:
+    estimated: MoneyTotal  # open, in progress and done (not dismissed)
+    realised: MoneyTotal  # done
+
+
+def opportunity_totals(opportunities: Iterable[SavingsOpportunity], *, today: date,
+                       fx: FxTable | None = None) -> OpportunityTotals:
+    """The savings page's per-month totals, through the FX table (never dollars plus euros)."""
+    fx = fx or FxTable()
+    opportunities = list(opportunities)
+    return OpportunityTotals(
+        estimated=money_total(((o.estimated_monthly, o.currency) for o in opportunities
+                               if o.status != SavingsOpportunity.Status.DISMISSED), day=today, fx=fx),
+        realised=money_total(((o.realised_monthly or Decimal("0"), o.currency) for o in opportunities
+                              if o.status == SavingsOpportunity.Status.DONE), day=today, fx=fx),
+    )
 
 
 def opportunity_get(*, actor: Actor, pk: int) -> SavingsOpportunity:
@@ -652,9 +808,10 @@ class CostSummary:
     month_to_date: Decimal
     previous_month_same_days: Decimal
     month_forecast: Decimal
-    tools_monthly: Decimal
+    tools_monthly: Decimal  # subscriptions in the reporting currency (converted)
     open_anomalies: int
     alerts_this_month: int
+    tools_unconverted: dict[str, Decimal] = field(default_factory=dict)  # no FX rate: per currency, not in tools_monthly
 
 
 def cost_summary(*, actor: Actor, today: date) -> CostSummary | None:
@@ -674,9 +831,10 @@ def cost_summary(*, actor: Actor, today: date) -> CostSummary | None:
     days_total = calendar.monthrange(today.year, today.month)[1]
     elapsed = max((today - start).days, 1)
     forecast = (mtd * days_total / elapsed).quantize(CENT) if today.day > 1 else mtd
+    tools = subscription_monthly_spend(actor=actor, today=today, fx=fx)
     return CostSummary(
         currency=fx.reporting, month_to_date=mtd, previous_month_same_days=prev, month_forecast=forecast,
-        tools_monthly=subscription_monthly_total(actor=actor, today=today),
+        tools_monthly=tools.amount, tools_unconverted=tools.unconverted,
         open_anomalies=anomaly_list(actor=actor, open_only=True).count(),
         alerts_this_month=budget_alert_list(actor=actor, since=start).count(),
     )

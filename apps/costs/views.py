@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 
 from apps.core import services as core_services
 from apps.core.access import require_role
-from apps.core.forms import add_service_errors
 from apps.core.models import SyncRun
 from apps.core.views import portal_view, submit_form
 from apps.costs import selectors, services, tasks
@@ -66,7 +65,7 @@ def overview(request):
         "form": form, "agg": agg, "chart": chart,
         "options": selectors.cost_filter_options(actor=request.actor, start=q["start"], end=q["end"]),
         "query": request.GET.urlencode(), "is_admin": selectors.can_admin_costs(request.actor),
-        "tools_monthly": selectors.subscription_monthly_total(actor=request.actor, today=today),
+        "tools_monthly": selectors.subscription_monthly_spend(actor=request.actor, today=today),
         "open_anomalies": selectors.anomaly_list(actor=request.actor, open_only=True).count(),
         "top_resources": list(selectors.top_resource_list(actor=request.actor, month=q["end"])),
     })
@@ -74,7 +73,9 @@ def overview(request):
 
 @portal_view
 def export_csv(request):
-    """The explorer's table as CSV, through the same scoped selector as the page."""
+    """The explorer's table as CSV, through the same scoped selector as the page: one row per
+    period and group, in cents that add up to the page's total. Costs in a currency with no FX
+    rate follow in their own currency (the currency column says which), never left out."""
     require_role(request.actor, *VIEW_ROLES)
     _, q = _explorer(request)
     agg = selectors.cost_aggregate(actor=request.actor, **q)
@@ -83,7 +84,7 @@ def export_csv(request):
     writer = csv.writer(response)
     writer.writerow(["period", q["group_by"], "cost", "currency"])
     for row in agg.as_rows():
-        writer.writerow([row["period"].isoformat(), row["label"], str(row["cost"]), agg.currency])
+        writer.writerow([row["period"].isoformat(), row["label"], str(row["cost"]), row["currency"]])
     return response
 
 
@@ -112,9 +113,16 @@ def budget_detail(request, pk: int):
 
 def _budget_form(request, budget=None):
     # Saved, the browser goes to the budget's own page (to=None).
+    def saved(obj) -> str:
+        if not selectors.FxTable().has_rate(obj.currency):
+            messages.warning(request, f"There is no FX rate for {obj.currency} yet: the budget shows no spend until "
+                                      f"a {obj.currency} rate is added (Tag rules & FX).")
+        return f"{obj} saved."
+
     return _model_form(request, form_class=BudgetForm, instance=budget, create=services.budget_create,
                        update=services.budget_update, kwarg="budget",
-                       title=f"Edit {budget}" if budget else "New budget", back="costs:budget-list", to=None)
+                       title=f"Edit {budget}" if budget else "New budget", back="costs:budget-list", to=None,
+                       message=saved)
 
 
 @portal_view
@@ -146,18 +154,13 @@ def anomaly_detail(request, pk: int):
     require_role(request.actor, *VIEW_ROLES)
     anomaly = selectors.anomaly_get(actor=request.actor, pk=pk)
     may_triage = services.can_triage(request.actor, anomaly)
+    if request.method == "POST" and not may_triage:
+        raise PermissionDenied("You may not triage this anomaly.")
     form = TriageForm(request.POST or None, initial={"status": anomaly.status, "note": anomaly.note})
-    if request.method == "POST":
-        if not may_triage:
-            raise PermissionDenied("You may not triage this anomaly.")
-        if form.is_valid():
-            try:
-                services.cost_anomaly_triage(actor=request.actor, anomaly=anomaly, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, "Triage saved.")
-                return redirect(anomaly)
+    # Guarded: a triage from a page opened before someone else's is refused, not applied over it.
+    if done := submit_form(request, form, lambda data: services.cost_anomaly_triage(
+            actor=request.actor, anomaly=anomaly, **data), message="Triage saved.", guard=anomaly):
+        return done
     return render(request, "costs/anomaly_detail.html", {"anomaly": anomaly, "form": form, "may_triage": may_triage})
 
 
@@ -169,7 +172,7 @@ def subscription_list(request):
     subs = list(selectors.subscription_list(actor=request.actor))
     return render(request, "costs/subscription_list.html", {
         "subscriptions": subs, "today": today,
-        "monthly_total": selectors.subscription_monthly_total(actor=request.actor, today=today),
+        "monthly_total": selectors.subscription_monthly_spend(actor=request.actor, today=today),
         "is_admin": selectors.can_admin_costs(request.actor),
     })
 
@@ -177,7 +180,7 @@ def subscription_list(request):
 _BACK = object()
 
 
-def _model_form(request, *, form_class, instance, create, update, kwarg, title, back, to=_BACK):
+def _model_form(request, *, form_class, instance, create, update, kwarg, title, back, to=_BACK, message=None):
     """A costs ModelForm page through the portal's form flow; saved, it goes to ``to`` (default:
     ``back``; None: the saved object's page)."""
     require_role(request.actor, *ADMIN_ROLES)
@@ -189,7 +192,8 @@ def _model_form(request, *, form_class, instance, create, update, kwarg, title, 
             return create(actor=request.actor, **fields)
         return update(actor=request.actor, **{kwarg: instance}, **fields)
 
-    if done := submit_form(request, form, save, message=lambda obj: f"{obj} saved.", to=back if to is _BACK else to):
+    if done := submit_form(request, form, save, message=message or (lambda obj: f"{obj} saved."),
+                           to=back if to is _BACK else to):
         return done
     return render(request, "costs/form.html", {"form": form, "title": title, "back": back})
 
@@ -216,10 +220,10 @@ def opportunity_list(request):
     if status not in SavingsOpportunity.Status.values:
         status = None
     opps = list(selectors.opportunity_list(actor=request.actor, status=status))
+    totals = selectors.opportunity_totals(opps, today=timezone.now().date())
     return render(request, "costs/opportunity_list.html", {
         "opportunities": opps, "statuses": SavingsOpportunity.Status.choices, "status": status,
-        "estimated": sum((o.estimated_monthly for o in opps if o.status != "dismissed"), start=0),
-        "realised": sum((o.realised_monthly or 0 for o in opps if o.status == "done"), start=0),
+        "estimated": totals.estimated, "realised": totals.realised,
         "is_admin": selectors.can_admin_costs(request.actor),
     })
 

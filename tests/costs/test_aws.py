@@ -287,6 +287,20 @@ def test_rightsizing_recommendations_become_savings_opportunities():
         ("Rightsize pay-api-1 (m5.2xlarge) to m5.xlarge", Decimal("80.50"), "payments", "in_progress"),
     ]
 
+    # Finance puts its own figure on one; AWS's next estimate changes: only the other follows it.
+    modify = SavingsOpportunity.objects.get(external_id__endswith="Modify")
+    services.savings_opportunity_update(actor=services.SYSTEM, opportunity=modify, estimated_monthly=Decimal("70.00"))
+    rec["ModifyRecommendationDetail"]["TargetInstances"][0]["EstimatedMonthlySavings"] = "95.25"
+    idle["TerminateRecommendationDetail"]["EstimatedMonthlySavings"] = "61.00"
+    stub = Stubber(client)
+    stub.add_response("get_rightsizing_recommendation", {"RightsizingRecommendations": [rec, idle]})
+    with stub:
+        services.rightsizing_sync(actor=services.SYSTEM, client_factory=lambda a: client, sleep=lambda s: None)
+    assert sorted(SavingsOpportunity.objects.values_list("external_id", "estimated_monthly", "estimate_source")) == [
+        ("210000000001:i-0abc:Modify", Decimal("70.00"), "entered"),
+        ("210000000001:i-0dead:Terminate", Decimal("61.00"), "computed"),
+    ]
+
 
 def _tag_page(tag_key: str, days: list[tuple[str, list[tuple[str, str]]]]) -> dict:
     return {"ResultsByTime": [

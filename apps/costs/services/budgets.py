@@ -90,13 +90,16 @@ def _budget_recipients(budget: Budget) -> list[str]:
 def budget_alerts_check(*, today: date | None = None, notify: bool = True) -> list[BudgetAlert]:
     """Create the alerts every active budget has earned this period: each threshold reached,
     and "forecast over budget", once per budget, period and threshold (a unique constraint
-    guards against two workers racing). New alerts are emailed."""
+    guards against two workers racing). New alerts are emailed. A budget whose spend cannot be
+    expressed in its currency (no FX rate) is skipped until a rate is added."""
     today = today or timezone.now().date()
     fx = selectors.FxTable()
     created: list[BudgetAlert] = []
     budgets = Budget.objects.filter(is_active=True).select_related("team", "account")
     for status in selectors.budget_statuses_for(budgets, today=today, fx=fx):
         budget = status.budget
+        if status.spent is None:  # no FX rate for the budget's currency: nothing honest to compare
+            continue
         due: list[int] = [t for t in budget.thresholds if status.spent * 100 >= budget.amount * t]
         if budget.alert_on_forecast and status.forecast_over:
             due.append(BudgetAlert.FORECAST)

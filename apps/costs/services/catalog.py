@@ -20,7 +20,7 @@ from apps.costs.models import (
     ToolSubscription,
     TopResource,
 )
-from apps.costs.services._common import SYSTEM, _require_admin
+from apps.costs.services._common import CENT, SYSTEM, _require_admin
 from apps.org.models import Person, Team
 
 SUBSCRIPTION_FIELDS = ("vendor", "product", "category", "owner_team", "owner", "amount", "currency", "billing_period",
@@ -108,21 +108,27 @@ def _save_opportunity(opp: SavingsOpportunity) -> SavingsOpportunity:
 
 @transaction.atomic
 def savings_opportunity_create(*, actor: Actor, **fields) -> SavingsOpportunity:
+    """A person's opportunity: its estimate is theirs (``estimate_source`` "entered")."""
     _require_admin(actor)
     unknown = set(fields) - set(OPPORTUNITY_FIELDS)
     if unknown:
         raise ValidationError({f: "Unknown field." for f in unknown})
     fields.setdefault("currency", settings.REPORTING_CURRENCY)
-    return _save_opportunity(SavingsOpportunity(**fields))
+    return _save_opportunity(SavingsOpportunity(estimate_source=SavingsOpportunity.EstimateSource.ENTERED, **fields))
 
 
 @transaction.atomic
 def savings_opportunity_update(*, actor: Actor, opportunity: SavingsOpportunity, **fields) -> SavingsOpportunity:
+    """A person changing the estimate (or its currency) makes it theirs: syncs no longer
+    refresh it. Saving the form with the estimate unchanged leaves it to the sync."""
     _require_admin(actor)
+    estimate = (opportunity.estimated_monthly, opportunity.currency)
     for name, value in fields.items():
         if name not in OPPORTUNITY_FIELDS:
             raise ValidationError({name: "Unknown field."})
         setattr(opportunity, name, value)
+    if (opportunity.estimated_monthly, opportunity.currency) != estimate:
+        opportunity.estimate_source = SavingsOpportunity.EstimateSource.ENTERED
     return _save_opportunity(opportunity)
 
 
@@ -230,8 +236,10 @@ IDLE_FINDING_KINDS = ("stopped_with_volumes", "unattached_volume", "empty_bucket
 def savings_from_idle_findings(*, today: date | None = None) -> dict[str, int]:
     """Idle resources found by the infra inventory become savings opportunities (source
     "idle"), keyed by finding kind + ARN so re-running creates nothing twice. The estimate is
-    the resource's cost in the latest month the top-resources table knows, else zero (shown as
-    "to be estimated"). An open opportunity whose finding was resolved is marked done."""
+    the resource's cost in the latest month the top-resources table knows, else zero ("to be
+    estimated"). A re-run refreshes only an estimate the sync computed itself or one still to
+    be estimated — an estimate a person entered is kept, as are the status and notes. An open
+    opportunity whose finding was resolved is marked done."""
     from django.apps import apps as django_apps
 
     if not django_apps.is_installed("apps.infra"):
@@ -243,9 +251,10 @@ def savings_from_idle_findings(*, today: date | None = None) -> dict[str, int]:
     arns = {f.resource.arn for f in findings} | {f.resource.resource_id for f in findings}
     latest: dict[str, tuple[Decimal, str]] = {}
     for row in TopResource.objects.filter(resource_id__in=arns).order_by("month"):
-        latest[row.resource_id] = (row.cost, row.currency)
+        latest[row.resource_id] = (row.cost.quantize(CENT), row.currency)
     existing = {o.external_id: o for o in SavingsOpportunity.objects.filter(source=SavingsOpportunity.Source.IDLE)}
     counts = {"created": 0, "updated": 0, "closed": 0}
+    Estimate = SavingsOpportunity.EstimateSource
     for finding in findings:
         resource = finding.resource
         key = f"{finding.kind}:{resource.arn}"[:255]
@@ -257,20 +266,23 @@ def savings_from_idle_findings(*, today: date | None = None) -> dict[str, int]:
                 opportunity.save(update_fields=["status", "notes", "updated_at"])
                 counts["closed"] += 1
             continue
-        amount, currency = latest.get(resource.arn) or latest.get(resource.resource_id) or (
-            Decimal("0"), settings.REPORTING_CURRENCY)
+        known = latest.get(resource.arn) or latest.get(resource.resource_id)
         fields = {
             "title": f"{finding.get_kind_display()}: {resource.name or resource.resource_id}"[:200],
             "account": resource.account, "service": resource.get_kind_display()[:200], "team": finding.team,
-            "estimated_monthly": amount, "currency": currency,
         }
         if opportunity is None:
-            SavingsOpportunity.objects.create(source=SavingsOpportunity.Source.IDLE, external_id=key,
-                                              notes=finding.detail, **fields)
+            amount, currency = known or (Decimal("0.00"), settings.REPORTING_CURRENCY)
+            SavingsOpportunity.objects.create(
+                source=SavingsOpportunity.Source.IDLE, external_id=key, notes=finding.detail, estimated_monthly=amount,
+                currency=currency, estimate_source=Estimate.COMPUTED if known else Estimate.PENDING, **fields)
             counts["created"] += 1
-        elif any(getattr(opportunity, k) != v for k, v in fields.items()):
+            continue
+        if known and opportunity.estimate_source != Estimate.ENTERED:
+            fields.update(estimated_monthly=known[0], currency=known[1], estimate_source=Estimate.COMPUTED)
+        if any(getattr(opportunity, k) != v for k, v in fields.items()):
             for k, v in fields.items():
                 setattr(opportunity, k, v)
-            opportunity.save()
+            opportunity.save(update_fields=[*fields, "updated_at"])
             counts["updated"] += 1
     return counts

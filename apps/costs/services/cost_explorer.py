@@ -213,8 +213,8 @@ def rightsizing_sync(
     sleep: Callable[[float], None] = time.sleep, run: SyncRun | None = None,
 ) -> list[SavingsOpportunity]:
     """Cost Explorer's EC2 rightsizing recommendations (read in the payer account) as savings
-    opportunities, upserted by (source, account:resource:action): a re-run updates the estimate
-    and keeps the status the team set."""
+    opportunities, upserted by (source, account:resource:action): a re-run updates AWS's
+    estimate unless a person entered their own, and keeps the status and notes the team set."""
     from apps.core import services as core_services
 
     _require_admin(actor)
@@ -233,12 +233,22 @@ def rightsizing_sync(
         for r in records:
             account = accounts.get(r.account_id)
             what = f"to {r.target_type}" if r.action == "Modify" else "(idle: terminate)"
-            opp, _ = SavingsOpportunity.objects.update_or_create(
-                source=SavingsOpportunity.Source.RIGHTSIZING, external_id=f"{r.account_id}:{r.resource_id}:{r.action}"[:255],
-                defaults={"title": f"Rightsize {r.instance_name or r.resource_id} ({r.current_type}) {what}"[:200],
-                          "account": account, "service": "Amazon Elastic Compute Cloud",
-                          "team": account.default_team if account else None,
-                          "estimated_monthly": r.monthly_savings.quantize(CENT), "currency": r.currency},
-            )
+            key = f"{r.account_id}:{r.resource_id}:{r.action}"[:255]
+            fields = {"title": f"Rightsize {r.instance_name or r.resource_id} ({r.current_type}) {what}"[:200],
+                      "account": account, "service": "Amazon Elastic Compute Cloud",
+                      "team": account.default_team if account else None}
+            estimate = {"estimated_monthly": r.monthly_savings.quantize(CENT), "currency": r.currency,
+                        "estimate_source": SavingsOpportunity.EstimateSource.COMPUTED}
+            opp = SavingsOpportunity.objects.select_for_update().filter(
+                source=SavingsOpportunity.Source.RIGHTSIZING, external_id=key).first()
+            if opp is None:
+                opp = SavingsOpportunity.objects.create(source=SavingsOpportunity.Source.RIGHTSIZING, external_id=key,
+                                                        **fields, **estimate)
+            else:
+                if opp.estimate_source != SavingsOpportunity.EstimateSource.ENTERED:
+                    fields.update(estimate)
+                for name, value in fields.items():
+                    setattr(opp, name, value)
+                opp.save(update_fields=[*fields, "updated_at"])
             out.append(opp)
     return out
