@@ -50,17 +50,12 @@ def etag_of(data) -> str:
     return f'"{hashlib.sha256(blob).hexdigest()[:32]}"'
 
 
-class ConditionalUpdateMixin:
-    """Conflict detection for every API object that can be edited (optimistic, HTTP style).
-
-    ``GET`` of one object answers with an ``ETag``; a ``PUT``/``PATCH`` that sends it back in
-    ``If-Match`` is applied only if the object still reads the same — else 409 with the current
-    ``etag`` and nothing changes. The check and the write run in one transaction holding the
-    row's lock, so two writers holding the same ETag cannot both win. Without ``If-Match`` an
-    update applies as before (last write wins): clients that care send it.
-
-    Write actions (``@action`` endpoints such as a triage or an answer) call
-    :meth:`check_if_match` inside their transaction, before writing."""
+class ETagMixin:
+    """Conflict detection for API objects (optimistic, HTTP style): ``GET`` of one object
+    answers with an ``ETag``; write actions (``@action`` endpoints such as a triage or an
+    answer) call :meth:`check_if_match` inside their transaction, before writing, so one sent
+    with a stale ``If-Match`` answers 409 with the current ``etag`` and changes nothing. Without
+    ``If-Match`` a write applies as before (last write wins): clients that care send it."""
 
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)
@@ -77,7 +72,8 @@ class ConditionalUpdateMixin:
 
     def check_if_match(self, request) -> None:
         """Inside a transaction: lock the object and raise 409 when ``If-Match`` names a version
-        it no longer has (no header, or ``*``: nothing to check)."""
+        it no longer has (no header, or ``*``: nothing to check). The row stays locked until
+        the transaction ends, so two writers holding the same ETag cannot both win."""
         if_match = [tag.strip() for tag in request.headers.get("If-Match", "").split(",") if tag.strip()]
         if not if_match or "*" in if_match:
             return
@@ -88,6 +84,12 @@ class ConditionalUpdateMixin:
         if current not in if_match:
             raise Conflict("The object was changed since you read it: read it again, then apply your change.",
                            extra={"etag": current})
+
+
+class ConditionalUpdateMixin(ETagMixin):
+    """:class:`ETagMixin` for viewsets with ``UpdateModelMixin``: ``PUT``/``PATCH`` check
+    ``If-Match`` the same way. (Only for those: this ``update`` would make the router offer a
+    ``PUT`` on a viewset that cannot update.)"""
 
     def update(self, request, *args, **kwargs):
         with transaction.atomic():

@@ -56,7 +56,7 @@ CONFLICT_MESSAGE = ("Someone else saved this after you opened the page. Reload t
                     "again to replace it with yours.")
 
 
-def _state_token(obj) -> str:
+def state_token(obj) -> str:
     """What an object's stored fields read now, as a short hash (the edit form's conflict guard)."""
     values = [f"{f.attname}={f.value_from_object(obj)!s}" for f in obj._meta.concrete_fields]
     return hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:24]
@@ -69,7 +69,7 @@ def _guard(form, instance=None):
     if instance is None or getattr(instance, "pk", None) is None or not hasattr(instance, "_meta"):
         return None
     form.fields[SEEN_FIELD] = django_forms.CharField(widget=django_forms.HiddenInput, required=False,
-                                                     initial=_state_token(instance))
+                                                     initial=state_token(instance))
     layout = getattr(getattr(form, "helper", None), "layout", None)
     if layout is not None:  # a crispy layout renders only the fields it names
         layout.append(SEEN_FIELD)
@@ -95,7 +95,7 @@ def submit_form(request, form, action: Callable[[dict], Any], *, message: str | 
         with transaction.atomic():
             if guarded is not None and seen:
                 current = type(guarded)._default_manager.select_for_update().get(pk=guarded.pk)
-                token = _state_token(current)
+                token = state_token(current)
                 if token != seen:
                     form.data = form.data.copy()
                     form.data[form.add_prefix(SEEN_FIELD)] = token  # a second save overwrites, knowingly

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from apps.core import services as core_services
 from apps.core.access import get_actor, get_visible_or_404
-from apps.core.api import ConditionalUpdateMixin, role_permission
+from apps.core.api import ConditionalUpdateMixin, ETagMixin, role_permission
 from apps.core.models import SyncRun
 from apps.costs import selectors, services, tasks
 from apps.costs.forms import MAX_RANGE_DAYS
@@ -268,7 +268,7 @@ class BudgetViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.Retrie
                                                      **serializer.validated_data)
 
 
-class AnomalyViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class AnomalyViewSet(ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                      viewsets.GenericViewSet):
     """Anomalies (EMs: their teams'). GET of one gives an ETag; a triage that sends it back in
     If-Match is refused with 409 when someone triaged the anomaly since."""
@@ -276,8 +276,6 @@ class AnomalyViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.Retri
     serializer_class = AnomalySerializer
     permission_classes = [AnomalyReaders]
     filterset_fields = ["status", "dimension"]
-    # Read-only but for the triage action: no PUT/PATCH (the conflict mixin brings an update).
-    http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
         return selectors.anomaly_list(actor=_actor(self.request))

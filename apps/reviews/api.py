@@ -17,7 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.access import get_actor
-from apps.core.api import ConditionalUpdateMixin, IsPortalUser, etag_of
+from apps.core.api import ETagMixin, IsPortalUser, etag_of
 from apps.core.roles import Role
 from apps.org.models import Person
 from apps.reviews import selectors, services
@@ -253,17 +253,12 @@ class ReviewTemplateViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveM
 
 
 CONFLICT = OpenApiResponse(description="If-Match names a version the object no longer has: read it again")
-# ConditionalUpdateMixin brings an ``update`` method, which the router would expose as PUT on
-# viewsets that have no update (it then fails): these viewsets read and run actions only.
-READ_AND_ACTIONS = ["get", "post", "head", "options"]
 
 
-class ReviewCycleViewSet(ConditionalUpdateMixin, _ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class ReviewCycleViewSet(ETagMixin, _ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                          mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Review cycles. Stages move forward with ``POST .../advance/`` (CTO, HR); sent with the
     ``ETag`` of a ``GET`` in ``If-Match``, a cycle moved since answers 409 and stays put."""
-
-    http_method_names = READ_AND_ACTIONS
 
     serializer_class = CycleSerializer
     filterset_fields = ["stage"]
@@ -320,7 +315,7 @@ class ReviewCycleViewSet(ConditionalUpdateMixin, _ActorMixin, mixins.ListModelMi
                          for b in selectors.cycle_budget(actor=self.actor, cycle=cycle, request=request)])
 
 
-class ReviewViewSet(ConditionalUpdateMixin, _ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class ReviewViewSet(ETagMixin, _ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                     viewsets.GenericViewSet):
     """Reviews the caller may read (their chain; their own once shared). Writes are actions.
 
@@ -328,8 +323,6 @@ class ReviewViewSet(ConditionalUpdateMixin, _ActorMixin, mixins.ListModelMixin, 
     potential); every write action sent with it in ``If-Match`` answers 409 and changes
     nothing when the review changed since. The self assessment is versioned on its own: the
     subject reads it, and its ``ETag``, with ``GET .../self-assessment/``."""
-
-    http_method_names = READ_AND_ACTIONS
 
     serializer_class = ReviewSerializer
     filterset_fields = ["cycle", "subject", "reviewer"]
@@ -459,12 +452,10 @@ class CompensationViewSet(_ActorMixin, mixins.ListModelMixin, mixins.RetrieveMod
         serializer.instance = services.compensation_record_create(actor=self.actor, **data)
 
 
-class RaiseProposalViewSet(ConditionalUpdateMixin, _ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class RaiseProposalViewSet(ETagMixin, _ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                            mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Raise proposals. The CTO approves or rejects one; sent with the ``ETag`` of a ``GET`` in
     ``If-Match``, a proposal decided since answers 409 and keeps its decision."""
-
-    http_method_names = READ_AND_ACTIONS
 
     serializer_class = RaiseSerializer
     filterset_fields = ["cycle", "person", "status"]

@@ -13,8 +13,7 @@ from django.views.decorators.http import require_POST
 from apps.core.access import require_role
 from apps.core.forms import add_service_errors
 from apps.core.roles import Role
-from apps.core.views import CONFLICT_MESSAGE, portal_view, submit_form
-from apps.core.views import _state_token as state_token
+from apps.core.views import CONFLICT_MESSAGE, portal_view, state_token, submit_form
 from apps.reviews import selectors, services
 from apps.reviews.forms import (
     AcknowledgeForm,

@@ -11,7 +11,7 @@ from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.response import Response
 
 from apps.core.access import get_actor
-from apps.core.api import ConditionalUpdateMixin, Conflict, IsPortalUser, etag_of
+from apps.core.api import ConditionalUpdateMixin, Conflict, ETagMixin, IsPortalUser, etag_of
 from apps.core.markdown import render_markdown
 from apps.org.models import Person, Team
 from apps.security import selectors, services
@@ -172,7 +172,7 @@ CONFLICT_RESPONSE = {409: OpenApiResponse(description="If-Match names a version 
 LIVE_FIELDS = ("vote_count", "has_voted")  # change with every vote: not part of the question's version
 
 
-class AmaQuestionViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class AmaQuestionViewSet(ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                          mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Questions. Everyone sees published ones; security managers also pending and hidden.
     POST asks (``anonymous: true`` stores no link to you).
@@ -181,10 +181,6 @@ class AmaQuestionViewSet(ConditionalUpdateMixin, mixins.ListModelMixin, mixins.R
     ``faq``) sent with it in ``If-Match`` answer 409 and change nothing when someone else has
     moderated or answered the question since. The ETag names the question as moderators edit
     it: votes (``vote_count``, ``has_voted``) do not change it."""
-
-    # No PUT/PATCH: questions change through the actions (ConditionalUpdateMixin's ``update``
-    # would otherwise be routed as a PUT that fails).
-    http_method_names = ["get", "post", "delete", "head", "options"]
 
     serializer_class = AmaQuestionSerializer
     permission_classes = [QuestionPermission]

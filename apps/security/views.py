@@ -9,8 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.core.forms import add_service_errors
-from apps.core.views import CONFLICT_MESSAGE, portal_view, submit_form
-from apps.core.views import _state_token as state_token
+from apps.core.views import CONFLICT_MESSAGE, portal_view, state_token, submit_form
 from apps.security import selectors, services
 from apps.security.access import is_participant, is_security_manager
 from apps.security.evidence_pack import evidence_pack_zip

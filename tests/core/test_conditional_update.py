@@ -3,8 +3,9 @@ with the current ETag and changes nothing; every editable API object has it."""
 from __future__ import annotations
 
 import pytest
+from rest_framework import mixins
 
-from apps.core.api import ConditionalUpdateMixin, build_router
+from apps.core.api import ConditionalUpdateMixin, ETagMixin, build_router
 from apps.costs.models import Budget
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +67,18 @@ def test_every_editable_api_object_detects_conflicts():
     editable = [viewset for _, viewset, _ in router.registry if hasattr(viewset, "partial_update")]
     assert editable
     assert [v.__name__ for v in editable if not issubclass(v, ConditionalUpdateMixin)] == []
+
+
+def test_the_conflict_check_offers_no_put_where_nothing_can_be_updated(world):
+    """ConditionalUpdateMixin brings ``update``; on a viewset without UpdateModelMixin the router
+    would route PUT to it, and it would fail (a 500). Such viewsets take ETagMixin."""
+    router = build_router()
+    wrong = [v.__name__ for _, v, _ in router.registry
+             if issubclass(v, ConditionalUpdateMixin) and not issubclass(v, mixins.UpdateModelMixin)]
+    assert wrong == []
+    etag_only = [v for _, v, _ in router.registry if issubclass(v, ETagMixin) and not hasattr(v, "update")]
+    assert etag_only  # reviews, AMA questions and anomalies: writes are actions
+    client = world.client("cto")
+    review_cycles = [prefix for prefix, v, _ in router.registry if v.__name__ == "ReviewCycleViewSet"]
+    response = client.put(f"/api/v1/{review_cycles[0]}/1/", {}, content_type="application/json")
+    assert response.status_code in (404, 405)
