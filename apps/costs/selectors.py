@@ -706,13 +706,6 @@ def subscription_monthly_spend(*, actor: Actor, today: date, fx: FxTable | None 
                        fx=fx)
 
 
-def subscription_monthly_total(*, actor: Actor, today: date) -> Decimal:
-    """The reporting-currency part of :func:`subscription_monthly_spend` only. Kept for callers
-    that add it to other reporting-currency figures; whatever shows it must also show the
-    spend's ``unconverted`` part (``CostSummary.tools_unconverted``), which this leaves out."""
-    return subscription_monthly_spend(actor=actor, today=today).amount
-
-
 def opportunity_list(*, actor: Actor, status: str | None = None) -> QuerySet[SavingsOpportunity]:
     if not can_view_costs(actor):
         return SavingsOpportunity.objects.none()

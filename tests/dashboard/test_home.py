@@ -237,3 +237,30 @@ def test_cached_cost_figures_follow_a_new_import(world, known):
                              service="New", region="us-east-1", currency="USD", cost=Decimal("1.00"),
                              amortized_cost=Decimal("1.00"), source="focus")
     assert cto_panels(world)["spend"].data["month_to_date"]["amount"] == before + Decimal("51.00")
+
+
+def test_spend_panel_with_a_budget_and_tools_in_currencies_without_a_rate(world, known):
+    """A monthly budget in a currency the FX table cannot convert to, and a tool paid in one it
+    cannot convert from: the home page and the digest still render, the budget says its spend is
+    unknown and why, and the tool is named beside the tools total (never added in, never dropped)."""
+    from django.core import mail
+    from django.core.cache import cache
+
+    from apps.costs.models import Budget, ToolSubscription
+    from apps.dashboard.services import weekly_digest_send
+
+    Budget.objects.filter(name="Cloud total").update(currency="CHF")
+    ToolSubscription.objects.create(vendor="Sage", product="Payroll", amount=Decimal("60.00"), currency="GBP",
+                                    billing_period=ToolSubscription.BillingPeriod.MONTHLY)
+    cache.clear()
+    response = world.client("cto").get(reverse("dashboard:home"))
+    assert response.status_code == 200
+    data = panels(response)["spend"].data
+    assert data["budget"]["spent"] is None and "CHF" in data["budget"]["fx_note"]
+    assert data["tools_monthly"] == {"amount": Decimal("110.00"), "currency": "USD"}
+    assert data["tools_unconverted"] == [{"amount": Decimal("60.00"), "currency": "GBP"}]
+    html = response.content.decode()
+    assert "spend unknown" in html and "GBP 60.00" in html
+    weekly_digest_send()
+    text = next(m.body for m in mail.outbox if "Cloud total" in m.body)
+    assert "spend unknown" in text and "GBP 60.00: no FX rate" in text

@@ -18,8 +18,8 @@ def markdown_filter(text: str | None) -> SafeString:
 
 @register.filter
 def money(amount: Decimal | None, currency: str = "") -> str:
-    """``{{ amount|money:"USD" }}`` -> ``USD 1,234.50``; None -> an en dash."""
-    if amount is None:
+    """``{{ amount|money:"USD" }}`` -> ``USD 1,234.50``; None (or a missing value) -> an en dash."""
+    if amount is None or amount == "":
         return "–"
     text = f"{Decimal(amount):,.2f}"
     return f"{currency} {text}".strip()

@@ -65,7 +65,7 @@ def _cost_figures(ctx: PanelContext, budget: Budget | None) -> tuple[dict, costs
     scope = "all" if team_ids is None else ",".join(map(str, sorted(team_ids)))
     budget_key = f"{budget.pk}:{budget.amount}:{budget.currency}:{budget.scope}:{budget.team_id}" if budget else "-"
     raw = f"{ctx.today}|{scope}|{budget_key}|{newest}|{run}"
-    key = "dashboard:spend:" + hashlib.sha256(raw.encode()).hexdigest()
+    key = "dashboard:spend:2:" + hashlib.sha256(raw.encode()).hexdigest()
     figures = cache.get(key)
     summary = None
     if figures is None:
@@ -76,7 +76,7 @@ def _cost_figures(ctx: PanelContext, budget: Budget | None) -> tuple[dict, costs
         if budget is not None:
             status = costs.budget_status(budget=budget, today=ctx.today, fx=fx)
             figures["budget"] = (status.spent, status.forecast, status.percent, status.forecast_percent,
-                                 status.forecast_over, status.currency)
+                                 status.forecast_over, status.currency, status.fx_note)
         cache.set(key, figures, CACHE_SECONDS)
     return figures, summary
 
@@ -91,18 +91,21 @@ def spend(ctx: PanelContext) -> Panel | None:
     figures, fresh = _cost_figures(ctx, budget)
     if fresh is not None:  # just computed: its live counts are current
         tools, open_anomalies, alerts = fresh.tools_monthly, fresh.open_anomalies, fresh.alerts_this_month
+        tools_unconverted = fresh.tools_unconverted
     else:
-        tools = costs.subscription_monthly_total(actor=ctx.actor, today=ctx.today)
+        tool_spend = costs.subscription_monthly_spend(actor=ctx.actor, today=ctx.today)
+        tools, tools_unconverted = tool_spend.amount, tool_spend.unconverted
         open_anomalies = costs.anomaly_list(actor=ctx.actor, open_only=True).count()
         alerts = costs.budget_alert_list(actor=ctx.actor, since=ctx.today.replace(day=1)).count()
     budget_data = None
     if budget is not None:
-        spent, forecast, percent, forecast_percent, forecast_over, status_currency = figures["budget"]
+        spent, forecast, percent, forecast_percent, forecast_over, status_currency, fx_note = figures["budget"]
         budget_data = {
             "name": budget.name, "amount": money(budget.amount, budget.currency),
             "spent": money(spent, status_currency), "forecast": money(forecast, status_currency),
             "percent": percent, "forecast_percent": forecast_percent,
             "forecast_over": forecast_over, "url": reverse("costs:budget-detail", args=[budget.pk]),
+            "fx_note": fx_note,  # why spent is None: no FX rate for the budget's currency
         }
     return Panel("spend", "Cloud and tool spend", {
         "currency": cur,
@@ -110,6 +113,8 @@ def spend(ctx: PanelContext) -> Panel | None:
         "month_forecast": money(figures["forecast"], cur),
         "previous_month_same_days": money(figures["previous"], cur),
         "tools_monthly": money(tools, cur),
+        # Subscriptions in a currency with no FX rate: named beside the total, never added in.
+        "tools_unconverted": [money(amount, currency) for currency, amount in sorted(tools_unconverted.items())],
         "total_forecast": money(figures["forecast"] + tools, cur),
         "budget": budget_data,
         "open_anomalies": open_anomalies,
