@@ -4,6 +4,16 @@ from apps.core import services
 from apps.core.models import AccessLog, ApiToken, ServiceAccount, SyncRun
 
 
+class HistoryAdmin(admin.ModelAdmin):
+    """For records whose history matters (meetings, decisions, review cycles, evidence...): the
+    admin may read and correct them, never delete them. The product ends them its own way
+    (cancelled, archived, superseded, deactivated), and their foreign keys PROTECT what they
+    point at; a delete here would take the history with it."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
     list_display = ("id", "kind", "status", "done", "total", "rows_written", "aws_calls", "created_at", "finished_at")

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from apps.core.admin import HistoryAdmin
 from apps.initiatives.models import Initiative, InitiativeLink, Milestone, StaleReminder, StatusUpdate
 
 
@@ -9,7 +10,7 @@ class MilestoneInline(admin.TabularInline):
 
 
 @admin.register(Initiative)
-class InitiativeAdmin(admin.ModelAdmin):
+class InitiativeAdmin(HistoryAdmin):
     list_display = ["title", "team", "kind", "owner", "status", "health", "target_date", "last_update_on"]
     list_filter = ["status", "health", "kind", "team"]
     search_fields = ["title", "cost_tag"]
@@ -18,7 +19,7 @@ class InitiativeAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatusUpdate)
-class StatusUpdateAdmin(admin.ModelAdmin):
+class StatusUpdateAdmin(HistoryAdmin):
     list_display = ["initiative", "date", "health", "author", "source"]
     list_filter = ["health"]
     raw_id_fields = ["initiative", "author"]

@@ -2,6 +2,7 @@
 every read of them must go through the selectors that check access and write the access log."""
 from django.contrib import admin
 
+from apps.core.admin import HistoryAdmin
 from apps.reviews.models import Criterion, CycleBudget, PayBand, ReviewCycle, ReviewTemplate
 
 
@@ -22,7 +23,7 @@ class CycleBudgetInline(admin.TabularInline):
 
 
 @admin.register(ReviewCycle)
-class ReviewCycleAdmin(admin.ModelAdmin):
+class ReviewCycleAdmin(HistoryAdmin):
     list_display = ["name", "stage", "self_review_due", "share_date"]
     list_filter = ["stage"]
     readonly_fields = ["stage", "opened_at", "shared_at", "closed_at"]

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from apps.core.admin import HistoryAdmin
 from apps.security.models import (
     AmaSession,
     Bulletin,
@@ -14,31 +15,31 @@ from apps.security.models import (
 
 
 @admin.register(AmaSession)
-class AmaSessionAdmin(admin.ModelAdmin):
+class AmaSessionAdmin(HistoryAdmin):
     list_display = ["title", "starts_at", "host", "is_open"]
 
 
 @admin.register(Bulletin)
-class BulletinAdmin(admin.ModelAdmin):
+class BulletinAdmin(HistoryAdmin):
     list_display = ["title", "severity", "requires_ack", "due_date", "published_at"]
 
 
 @admin.register(Training)
-class TrainingAdmin(admin.ModelAdmin):
+class TrainingAdmin(HistoryAdmin):
     list_display = ["title", "kind", "recurrence_months", "first_due_on", "is_active"]
 
 
 @admin.register(TrainingSession)
-class TrainingSessionAdmin(admin.ModelAdmin):
+class TrainingSessionAdmin(HistoryAdmin):
     list_display = ["training", "held_on", "trainer"]
 
 
 @admin.register(Control)
-class ControlAdmin(admin.ModelAdmin):
+class ControlAdmin(HistoryAdmin):
     list_display = ["code", "title", "theme", "owner", "is_applicable"]
     search_fields = ["code", "title"]
 
 
 @admin.register(EvidenceItem)
-class EvidenceItemAdmin(admin.ModelAdmin):
+class EvidenceItemAdmin(HistoryAdmin):
     list_display = ["title", "source", "owner", "collected_on", "expires_on"]

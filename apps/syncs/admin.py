@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
+from apps.core.admin import HistoryAdmin
 from apps.org.models import Person
 from apps.syncs.models import ActionItem, AgendaItem, CalendarFeed, Decision, Meeting, SyncSeries
 
@@ -50,7 +51,7 @@ class MeetingAdminForm(forms.ModelForm):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(HistoryAdmin):
     form = MeetingAdminForm
     list_display = ["series", "scheduled_at", "status", "is_adhoc", "version"]
     list_filter = ["status", "is_adhoc", "series__kind"]
@@ -76,13 +77,13 @@ class AgendaItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
+class DecisionAdmin(HistoryAdmin):
     list_display = ["text", "series", "owner", "decided_on", "supersedes"]
     search_fields = ["text", "rationale"]
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(admin.ModelAdmin):
+class ActionItemAdmin(HistoryAdmin):
     list_display = ["title", "series", "owner", "due_date", "status"]
     list_filter = ["status"]
 
