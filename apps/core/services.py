@@ -1,10 +1,14 @@
 """Writes for the shared pieces: SyncRun progress, the access log, API tokens."""
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -73,6 +77,39 @@ def syncrun_fail(*, run: SyncRun, error: str) -> SyncRun:
         run.done = run.total
     run.save(update_fields=["status", "finished_at", "error", "done"])
     return run
+
+
+@dataclass
+class RunOutcome:
+    failed: bool = False
+
+
+@contextmanager
+def syncrun_failures(*, run: SyncRun, nothing_changed: str) -> Iterator[RunOutcome]:
+    """A task's work on its SyncRun: a run is never left "running". Bad input (ValidationError,
+    PermissionDenied) fails the run with ``nothing_changed`` and the messages, and is absorbed
+    (``outcome.failed`` tells the task to stop); anything else fails the run with the error's
+    name and is raised again, so the worker logs it with its traceback. The work's own
+    transaction has rolled back by then, hence ``nothing_changed`` ("Nothing was imported.").
+
+        with core_services.syncrun_failures(run=run, nothing_changed="Nothing was imported.") as outcome:
+            result = services.people_import(...)
+        if outcome.failed:
+            return
+    """
+    outcome = RunOutcome()
+    try:
+        yield outcome
+    except (ValidationError, PermissionDenied) as exc:
+        outcome.failed = True
+        messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        syncrun_fail(run=run, error="\n".join([nothing_changed, *messages]))
+    except Exception as exc:
+        try:
+            syncrun_fail(run=run, error=f"{nothing_changed} Unexpected error: {type(exc).__name__}: {exc}")
+        except Exception:  # the database itself is gone: the worker's log still gets the first error
+            logging.getLogger(__name__).exception("SyncRun %s could not be marked failed", run.pk)
+        raise
 
 
 # -- Access log -----------------------------------------------------------------------------

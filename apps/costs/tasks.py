@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
@@ -60,14 +59,13 @@ def import_upload_task(run_id: int) -> None:
 
     progress = ProgressWriter(run)
     try:
-        result = services.cost_upload_import(actor=_actor_for(run), upload=upload, progress=progress)
-    except (ValidationError, PermissionDenied) as exc:
-        messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
-        CostUpload.objects.filter(pk=upload.pk).delete()
-        core_services.syncrun_fail(run=run, error="Nothing was imported.\n" + "\n".join(messages))
-        return
+        with core_services.syncrun_failures(run=run, nothing_changed="Nothing was imported.") as outcome:
+            result = services.cost_upload_import(actor=_actor_for(run), upload=upload, progress=progress)
     finally:
         progress.close()
+    if outcome.failed:  # a bad file: nothing to retry, so it is not kept
+        CostUpload.objects.filter(pk=upload.pk).delete()
+        return
     core_services.syncrun_progress(run=run, rows=result.entries)
     core_services.syncrun_succeed(run=run, result=result.as_dict(),
                                   message=f"{result.rows} rows → {result.entries} daily cost entries")
@@ -81,12 +79,10 @@ def cost_explorer_sync_task(self, run_id: int) -> None:
     if run.is_finished:
         return
     core_services.syncrun_start(run=run)
-    try:
+    with core_services.syncrun_failures(run=run, nothing_changed="Nothing was synced.") as outcome:
         results = services.cost_explorer_sync(actor=_actor_for(run), account_ids=run.params.get("accounts") or None,
                                               run=run)
-    except (ValidationError, PermissionDenied) as exc:
-        messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
-        core_services.syncrun_fail(run=run, error="\n".join(messages))
+    if outcome.failed:
         return
     record_sync_outcome(run=run, results=results)
 

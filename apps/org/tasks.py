@@ -1,5 +1,4 @@
 from celery import shared_task
-from django.core.exceptions import PermissionDenied, ValidationError
 
 from apps.core import services as core_services
 from apps.core.access import get_actor
@@ -24,15 +23,10 @@ def people_import_task(run_id: int) -> None:
     def progress(done: int, total: int) -> None:
         core_services.syncrun_progress(run=run, done=done, total=total)
 
-    try:
+    with core_services.syncrun_failures(run=run, nothing_changed="Nothing was imported.") as outcome:
         result = services.people_import(actor=actor, content=run.params.get("content", ""), progress=progress)
-    except (ValidationError, PermissionDenied) as exc:
-        messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
-        core_services.syncrun_fail(run=run, error="\n".join(messages))
+    if outcome.failed:
         return
-    except Exception as exc:
-        core_services.syncrun_fail(run=run, error=f"Nothing was imported. Unexpected error: {type(exc).__name__}: {exc}")
-        raise  # the worker logs it with its traceback
     core_services.syncrun_progress(run=run, rows=result.created + result.updated)
     core_services.syncrun_succeed(
         run=run,

@@ -30,3 +30,34 @@ def test_sync_aws_inventory_is_skipped_when_infra_has_no_service(capsys, monkeyp
     monkeypatch.setattr(sync_aws, "find_spec", lambda name: None)
     call_command("sync_aws", "--inventory")
     assert "--inventory: the infra app is not installed; skipped." in capsys.readouterr().out
+
+
+def test_an_unexpected_error_fails_the_import_run_and_keeps_the_upload(world, monkeypatch):
+    """A bad file fails the run and drops the upload; anything else (here: the disk) fails the run
+    with the error's name, keeps the upload and reaches the worker's log. Never left "running"."""
+    from apps.core import services as core_services
+    from apps.core.models import SyncRun
+    from apps.costs.models import CostUpload
+
+    upload = services.cost_upload_create(actor=services.SYSTEM, filename="x.csv", content=b"a,b\n1,2\n")
+    run = core_services.syncrun_create(kind=tasks.COST_IMPORT, user=world.users["finance"],
+                                       params={"upload_id": upload.pk})
+
+    def explode(**kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(tasks.services, "cost_upload_import", explode)
+    with pytest.raises(OSError):
+        tasks.import_upload_task.apply(args=[run.pk])
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.FAILED
+    assert run.error == "Nothing was imported. Unexpected error: OSError: No space left on device"
+    assert CostUpload.objects.filter(pk=upload.pk).exists()
+
+    monkeypatch.undo()
+    again = core_services.syncrun_create(kind=tasks.COST_IMPORT, user=world.users["finance"],
+                                         params={"upload_id": upload.pk})
+    tasks.import_upload_task.apply(args=[again.pk])
+    again.refresh_from_db()
+    assert again.status == SyncRun.Status.FAILED and again.error.startswith("Nothing was imported.\n")
+    assert not CostUpload.objects.filter(pk=upload.pk).exists()

@@ -38,5 +38,5 @@ def test_worker_records_a_bad_file_on_the_syncrun(require_redis, require_postgre
         wait_for(lambda: SyncRun.objects.get(pk=run.pk).is_finished, timeout=90, what="the SyncRun to finish")
     run.refresh_from_db()
     assert run.status == SyncRun.Status.FAILED
-    assert run.error == "Row 2, column 'role': 'wizard' is not one of cto, em, engineer, finance, hr, pm, tl."
+    assert run.error == "Nothing was imported.\nRow 2, column 'role': 'wizard' is not one of cto, em, engineer, finance, hr, pm, tl."
     assert not Person.objects.filter(email="x@example.com").exists()
