@@ -17,6 +17,13 @@ from tests.factories import PersonFactory, TeamFactory, UserFactory
 
 ROLES = ("anonymous", "engineer", "tl", "em", "pm", "finance", "hr", "cto", "service")
 
+# No persistent database connections in tests. The live server answers each browser connection
+# in a thread of its own, and a persistent connection of such a thread could outlive the test
+# database ("being accessed by other users" when it is dropped). With 0, a request's connection
+# closes when the request ends; the test client's requests share the test's connection anyway.
+for _database in settings.DATABASES.values():
+    _database["CONN_MAX_AGE"] = 0
+
 
 @pytest.fixture(autouse=True)
 def _fresh_content_type_cache():
