@@ -189,3 +189,50 @@ def browser():
         browser.close()
 
 
+
+
+# -- Who else holds the test database at the end (PostgreSQL) ---------------------------------------------
+def _socket_owner(port: int) -> str:
+    """The local process whose TCP socket has this local port (Linux /proc), for the report below."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as fh:
+                next(fh)
+                for line in fh:
+                    fields = line.split()
+                    if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        inodes.add(fields[9])
+        except OSError:
+            continue
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") in {f"socket:[{i}]" for i in inodes} for fd in fds):
+                with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                    command = fh.read().replace(b"\0", b" ").decode(errors="replace")[:160]
+                return f"pid {pid}{' (this test process)' if int(pid) == os.getpid() else ''}: {command}"
+        except OSError:
+            continue
+    return "not a local process"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _other_sessions_at_the_end(django_db_setup, django_db_blocker):
+    """Names any other session still connected to the test database when the tests are done (it
+    stops the database from being dropped: "being accessed by other users")."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    import threading
+    import warnings
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pid, client_port, state, backend_start, left(query, 120) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        rows = cursor.fetchall()
+    if rows:
+        alive = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+        found = [f"backend {pid} (port {port}, {state}, since {start:%H:%M:%S}, last query {query!r}) held by "
+                 f"{_socket_owner(port) if port else 'a local socket'}" for pid, port, state, start, query in rows]
+        warnings.warn(f"Other sessions on the test database at the end: {found}; threads alive: {alive}", stacklevel=1)
