@@ -205,16 +205,24 @@ def _socket_owner(port: int) -> str:
                         inodes.add(fields[9])
         except OSError:
             continue
+    if not inodes:
+        return "no local socket with that port"
+    sockets = {f"socket:[{i}]" for i in inodes}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             fds = os.listdir(f"/proc/{pid}/fd")
-            if any(os.readlink(f"/proc/{pid}/fd/{fd}") in {f"socket:[{i}]" for i in inodes} for fd in fds):
-                with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                    command = fh.read().replace(b"\0", b" ").decode(errors="replace")[:160]
-                return f"pid {pid}{' (this test process)' if int(pid) == os.getpid() else ''}: {command}"
         except OSError:
             continue
-    return "not a local process"
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") not in sockets:
+                    continue
+                with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                    command = fh.read().replace(b"\0", b" ").decode(errors="replace")[:160]
+            except OSError:  # the descriptor or the process went away meanwhile
+                continue
+            return f"pid {pid}{' (this test process)' if int(pid) == os.getpid() else ''}: {command}"
+    return f"a socket ({', '.join(sorted(inodes))}) no local process holds"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -228,11 +236,13 @@ def _other_sessions_at_the_end(django_db_setup, django_db_blocker):
     import warnings
 
     with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("SELECT pid, client_port, state, backend_start, left(query, 120) FROM pg_stat_activity "
+        cursor.execute("SELECT pid, client_port, state, backend_start, left(query, 120), client_addr, "
+                       "application_name FROM pg_stat_activity "
                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
         rows = cursor.fetchall()
     if rows:
         alive = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
-        found = [f"backend {pid} (port {port}, {state}, since {start:%H:%M:%S}, last query {query!r}) held by "
-                 f"{_socket_owner(port) if port else 'a local socket'}" for pid, port, state, start, query in rows]
+        found = [f"backend {pid} ({addr}:{port}, application {app!r}, {state}, since {start:%H:%M:%S}, last query "
+                 f"{query!r}) held by {_socket_owner(port) if port else 'a local socket'}"
+                 for pid, port, state, start, query, addr, app in rows]
         warnings.warn(f"Other sessions on the test database at the end: {found}; threads alive: {alive}", stacklevel=1)
