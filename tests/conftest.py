@@ -45,8 +45,13 @@ def _migration_written_rows(request):
     if not uses_db:
         return
     request.getfixturevalue("transactional_db" if _is_transactional(request.node) else "db")
+    restore_migration_rows()
+
+
+def restore_migration_rows() -> None:
+    """Run the portal's data migrations' functions again when a flush wiped their rows (the ISO
+    controls are the sentinel); a no-op otherwise."""
     from django.apps import apps as django_apps
-    from django.db import connection
     from django.db.migrations.loader import MigrationLoader
     from django.db.migrations.operations import RunPython
 
@@ -145,6 +150,16 @@ def world(db) -> World:
     w.service_account = core_services.service_account_create(name="test-tool", role=Role.SERVICE)
     _, w.token = core_services.api_token_issue(service_account=w.service_account, name="tests")
     return w
+
+
+@pytest.fixture
+def superuser_client(world):
+    """The CTO's client with the Django admin open to them, as in the real portal (seed_demo makes
+    the CTO a superuser): the admin is one of their pages."""
+    user = world.users["cto"]
+    user.is_staff = user.is_superuser = True
+    user.save(update_fields=["is_staff", "is_superuser"])
+    return world.client("cto")
 
 
 def _is_transactional(item) -> bool:

@@ -45,6 +45,8 @@ from django.db import connection, transaction
 from django.test import Client
 from django.urls import Resolver404, resolve, reverse
 
+from tests.conftest import restore_migration_rows
+
 # The module's crawl fixture uses the test database; the marker makes pytest-django create it.
 pytestmark = pytest.mark.django_db
 
@@ -298,29 +300,13 @@ def _fetch_and_watch(result: RoleCrawl, client: Client, path: str, *, hx: bool):
     return got, response
 
 
-def _restore_migration_rows() -> None:
-    """Rows written by data migrations (ISO controls, beat schedules) are gone after a committing
-    test's flush; the demo needs them (same repair as tests/conftest.py's autouse fixture)."""
-    from django.db.migrations.loader import MigrationLoader
-    from django.db.migrations.operations import RunPython
-
-    if django_apps.get_model("security", "Control").objects.exists():
-        return
-    loader = MigrationLoader(connection, ignore_no_migrations=True)
-    portal = {app.rsplit(".", 1)[-1] for app in settings.PORTAL_APPS}
-    for key in sorted(k for k in loader.disk_migrations if k[0] in portal):
-        for operation in loader.disk_migrations[key].operations:
-            if isinstance(operation, RunPython):
-                operation.code(django_apps, None)
-
-
 @pytest.fixture(scope="module")
 def crawl(django_db_setup, django_db_blocker) -> dict[str, RoleCrawl]:
     """Seed the demo (as tests/syncs/test_demo.py does) and crawl it once per role; all rolled back."""
     results: dict[str, RoleCrawl] = {}
     started = time.monotonic()
     with django_db_blocker.unblock(), transaction.atomic():
-        _restore_migration_rows()
+        restore_migration_rows()
         call_command("seed_demo", quiet=True, stdout=io.StringIO())
         users = get_user_model().objects.in_bulk(LOGINS.values(), field_name="username")
         for role, login in LOGINS.items():

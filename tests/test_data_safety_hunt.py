@@ -103,16 +103,8 @@ def test_deleting_a_person_through_the_api_deactivates_and_history_still_names_t
     assert "Move the payments queue to SQS" in log and tl.full_name in log
 
 
-@pytest.fixture
-def admin_cto(world):
-    """The CTO is a Django superuser in the real portal (seed_demo): the admin is one of its pages."""
-    user = world.users["cto"]
-    user.is_staff = user.is_superuser = True
-    user.save(update_fields=["is_staff", "is_superuser"])
-    return world.client("cto")
 
-
-def test_the_admin_cannot_hard_delete_an_inventory_resource(world, admin_cto):
+def test_the_admin_cannot_hard_delete_an_inventory_resource(world, superuser_client):
     """infra.Resource: "Never deleted: a resource the sync no longer sees is marked gone"."""
     from apps.infra.models import Finding, Resource
     from tests.infra.factories import ResourceFactory
@@ -121,7 +113,7 @@ def test_the_admin_cannot_hard_delete_an_inventory_resource(world, admin_cto):
     Finding.objects.create(resource=resource, kind=Finding.Kind.UNTAGGED, detail="No owner tag")
     url = reverse("admin:infra_resource_delete", args=[resource.pk])
 
-    admin_cto.post(url, {"post": "yes"})
+    superuser_client.post(url, {"post": "yes"})
 
     assert Resource.objects.filter(pk=resource.pk).exists(), (
         "the admin hard-deleted an inventory resource (and its findings) although resources are only ever "
@@ -129,7 +121,7 @@ def test_the_admin_cannot_hard_delete_an_inventory_resource(world, admin_cto):
     assert Finding.objects.filter(resource_id=resource.pk).count() == 1
 
 
-def test_the_admin_delete_of_a_team_keeps_its_cost_history_and_budgets(world, admin_cto):
+def test_the_admin_delete_of_a_team_keeps_its_cost_history_and_budgets(world, superuser_client):
     """Teams are deactivated (is_active), like people: deleting one must not re-attribute its
     past cloud costs to "unallocated" nor drop its budgets and their alert history."""
     from apps.costs.models import BudgetAlert
@@ -145,7 +137,7 @@ def test_the_admin_delete_of_a_team_keeps_its_cost_history_and_budgets(world, ad
     BudgetAlert.objects.create(budget=budget, period_start=date(2026, 1, 1), threshold=80, spent=Decimal("800.00"),
                                forecast=Decimal("1100.00"), currency="USD")
 
-    admin_cto.post(reverse("admin:org_team_delete", args=[beta.pk]), {"post": "yes"})
+    superuser_client.post(reverse("admin:org_team_delete", args=[beta.pk]), {"post": "yes"})
 
     entry.refresh_from_db()
     assert Team.objects.filter(pk=beta.pk).exists(), (
@@ -156,13 +148,13 @@ def test_the_admin_delete_of_a_team_keeps_its_cost_history_and_budgets(world, ad
     assert Budget.objects.filter(pk=budget.pk).exists() and BudgetAlert.objects.filter(budget_id=budget.pk).exists()
 
 
-def test_the_admin_delete_of_a_sync_series_keeps_its_decision_log_and_notes(world, admin_cto):
+def test_the_admin_delete_of_a_sync_series_keeps_its_decision_log_and_notes(world, superuser_client):
     """Decisions are never edited (superseded instead) and notes are versioned: deleting the
     series must not take the decision register, the action items and the meeting notes with it."""
     series, meeting, decision, action = _sync_history(world)
     Meeting.objects.filter(pk=meeting.pk).update(notes="We agreed to move to SQS.", version=1)
 
-    admin_cto.post(reverse("admin:syncs_syncseries_delete", args=[series.pk]), {"post": "yes"})
+    superuser_client.post(reverse("admin:syncs_syncseries_delete", args=[series.pk]), {"post": "yes"})
 
     kept = {"series": SyncSeries.objects.filter(pk=series.pk).exists(),
             "decision": Decision.objects.filter(pk=decision.pk).exists(),
@@ -722,7 +714,7 @@ def test_saving_attendance_from_a_stale_meeting_page_does_not_reopen_a_held_meet
         f"item is left {carried!r} while a copy waits on the next meeting")
 
 
-def test_editing_meeting_notes_in_the_admin_is_seen_by_the_notes_version_check(world, admin_cto):
+def test_editing_meeting_notes_in_the_admin_is_seen_by_the_notes_version_check(world, superuser_client):
     """Notes carry a version; a save based on an older version is a 409 with both texts. An
     edit through the admin must count as a save too, or the next page save silently erases it."""
     from tests.syncs.builders import build
@@ -736,7 +728,7 @@ def test_editing_meeting_notes_in_the_admin_is_seen_by_the_notes_version_check(w
     opened_version = meeting.version
 
     when = timezone.localtime(meeting.scheduled_at, timezone.get_default_timezone())
-    changed = admin_cto.post(reverse("admin:syncs_meeting_change", args=[meeting.pk]), {
+    changed = superuser_client.post(reverse("admin:syncs_meeting_change", args=[meeting.pk]), {
         "series": meeting.series_id, "scheduled_at_0": when.strftime("%Y-%m-%d"),
         "scheduled_at_1": when.strftime("%H:%M:%S"), "duration_minutes": meeting.duration_minutes,
         "status": meeting.status, "title": meeting.title, "attendees": [],

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from apps.core.admin import HistoryAdmin
 from apps.knowledge.models import (
     Attendance,
     CalendarFeed,
@@ -13,24 +14,22 @@ from apps.knowledge.models import (
 
 
 @admin.register(SessionSeries)
-class SessionSeriesAdmin(admin.ModelAdmin):
+class SessionSeriesAdmin(HistoryAdmin):
+    """A series is deactivated (is_active), never deleted: its sessions are history."""
+
     list_display = ["name", "cadence", "weekday", "week_of_month", "start_time", "host", "is_active"]
     raw_id_fields = ["host"]
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # a series is deactivated (is_active), never deleted: its sessions are history
-
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(HistoryAdmin):
+    """A session is cancelled (is_cancelled), never deleted: its attendance is history."""
+
     list_display = ["title", "starts_at", "duration_minutes", "host", "series", "is_cancelled"]
     list_select_related = ["host", "series"]
     list_filter = ["series", "is_cancelled"]
     search_fields = ["title"]
     raw_id_fields = ["host"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # a session is cancelled (is_cancelled), never deleted: its attendance is history
 
 
 @admin.register(Talk)

@@ -8,16 +8,14 @@ from apps.syncs.models import ActionItem, AgendaItem, CalendarFeed, Decision, Me
 
 
 @admin.register(SyncSeries)
-class SyncSeriesAdmin(admin.ModelAdmin):
+class SyncSeriesAdmin(HistoryAdmin):
+    """A series is ended (is_active off), never deleted: its meetings, notes, decision register and action
+    items are history (the foreign keys PROTECT them too)."""
+
     list_display = ["title", "kind", "owner", "cadence", "weekday", "start_time", "time_zone", "is_private", "is_active"]
     list_filter = ["kind", "cadence", "is_private", "is_active"]
     search_fields = ["title"]
     filter_horizontal = ["participants"]
-
-    def has_delete_permission(self, request, obj=None):
-        # A series is ended (is_active off), never deleted: its meetings, notes, decision
-        # register and action items are history (the foreign keys PROTECT them too).
-        return False
 
 
 class MeetingAdminForm(forms.ModelForm):

@@ -30,7 +30,7 @@ def test_the_admin_refuses_to_delete_history(label, django_user_model):
     assert "delete_selected" not in model_admin.get_actions(request)
 
 
-def test_a_superuser_post_to_a_meeting_delete_page_deletes_nothing(world):
+def test_a_superuser_post_to_a_meeting_delete_page_deletes_nothing(world, superuser_client):
     from django.urls import reverse
 
     from apps.syncs.models import Meeting
@@ -38,9 +38,6 @@ def test_a_superuser_post_to_a_meeting_delete_page_deletes_nothing(world):
 
     meeting = build(world).em_meeting
     Meeting.objects.filter(pk=meeting.pk).update(notes="We chose PostgreSQL 17.")
-    user = world.users["cto"]
-    user.is_staff = user.is_superuser = True
-    user.save(update_fields=["is_staff", "is_superuser"])
-    response = world.client("cto").post(reverse("admin:syncs_meeting_delete", args=[meeting.pk]), {"post": "yes"})
+    response = superuser_client.post(reverse("admin:syncs_meeting_delete", args=[meeting.pk]), {"post": "yes"})
     assert response.status_code == 403
     assert Meeting.objects.get(pk=meeting.pk).notes == "We chose PostgreSQL 17."

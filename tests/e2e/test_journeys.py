@@ -23,7 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from tests.costs.helpers import FOCUS_SAMPLE
-from tests.e2e.conftest import complete_second_factor
+from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "pw-for-tests-1"  # tests.factories.UserFactory
@@ -102,13 +102,7 @@ class Users:
         context.on("page", watch.attach)
         page = context.new_page()
         page.set_default_timeout(15_000)
-        page.goto(f"{self.base}/accounts/login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
-        complete_second_factor(page, username)
-        page.wait_for_url(f"{self.base}/")
+        login(page, self.base, username, PASSWORD)
         return page
 
     def assert_clean(self) -> None:

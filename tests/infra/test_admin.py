@@ -12,13 +12,6 @@ from tests.infra.factories import InfraRequestFactory, ResourceFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def superuser_client(world):
-    user = world.users["cto"]
-    user.is_staff = user.is_superuser = True
-    user.save(update_fields=["is_staff", "is_superuser"])
-    return world.client("cto")
-
 
 def _objects(world) -> dict:
     resource = ResourceFactory(name="billing-db", state="stopped")

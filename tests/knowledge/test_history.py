@@ -12,13 +12,6 @@ from tests.knowledge.factories import AttendanceFactory, SeriesFactory, SessionF
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def superuser_client(world):
-    user = world.users["cto"]
-    user.is_staff = user.is_superuser = True
-    user.save(update_fields=["is_staff", "is_superuser"])
-    return world.client("cto")
-
 
 @pytest.mark.parametrize("model", [Session, SessionSeries])
 def test_the_admin_cannot_delete_a_session_or_a_series(world, superuser_client, model):

@@ -15,13 +15,6 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture
-def superuser_client(world):
-    user = world.users["cto"]
-    user.is_staff = user.is_superuser = True
-    user.save(update_fields=["is_staff", "is_superuser"])
-    return world.client("cto")
-
 
 @pytest.mark.parametrize(("model", "key"), [(Team, "beta"), (Person, "engineer2")])
 def test_the_admin_refuses_to_delete_people_and_teams(world, superuser_client, model, key):

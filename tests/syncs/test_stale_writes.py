@@ -249,13 +249,6 @@ def test_unticking_someone_keeps_the_ticks_others_saved_meanwhile(world):
 
 
 # -- The admin -------------------------------------------------------------------------------------------
-@pytest.fixture
-def admin_client(world):
-    user = world.users["cto"]
-    user.is_staff = user.is_superuser = True
-    user.save(update_fields=["is_staff", "is_superuser"])
-    return world.client("cto")
-
 
 def _admin_meeting_form(meeting: Meeting, notes: str, **extra) -> dict:
     when = timezone.localtime(meeting.scheduled_at, timezone.get_default_timezone())
@@ -265,13 +258,13 @@ def _admin_meeting_form(meeting: Meeting, notes: str, **extra) -> dict:
             "carried_forward_at_0": "", "carried_forward_at_1": "", **extra}
 
 
-def test_an_admin_notes_edit_is_a_notes_save(world, admin_client):
+def test_an_admin_notes_edit_is_a_notes_save(world, superuser_client):
     meeting = build(world).em_meeting
     services.meeting_notes_save(actor=actor(world, "em"), meeting=meeting, body="Hiring: 2 offers.", version=0)
-    page = admin_client.get(reverse("admin:syncs_meeting_change", args=[meeting.pk])).content.decode()
+    page = superuser_client.get(reverse("admin:syncs_meeting_change", args=[meeting.pk])).content.decode()
     assert 'name="notes_version" value="1"' in page
 
-    response = admin_client.post(reverse("admin:syncs_meeting_change", args=[meeting.pk]),
+    response = superuser_client.post(reverse("admin:syncs_meeting_change", args=[meeting.pk]),
                                  _admin_meeting_form(meeting, "Hiring: 3 offers.", notes_version=1))
 
     assert response.status_code == 302
@@ -279,13 +272,13 @@ def test_an_admin_notes_edit_is_a_notes_save(world, admin_client):
     assert (meeting.notes, meeting.version, meeting.notes_updated_by_id) == ("Hiring: 3 offers.", 2, world.cto.pk)
 
 
-def test_an_admin_notes_edit_opened_before_a_page_save_is_refused(world, admin_client):
+def test_an_admin_notes_edit_opened_before_a_page_save_is_refused(world, superuser_client):
     meeting = build(world).em_meeting
     services.meeting_notes_save(actor=actor(world, "em"), meeting=meeting, body="Hiring: 2 offers.", version=0)
     services.meeting_notes_save(actor=actor(world, "em"), meeting=meeting, body="Hiring: 2 offers, 1 signed.",
                                 version=1)
 
-    response = admin_client.post(reverse("admin:syncs_meeting_change", args=[meeting.pk]),
+    response = superuser_client.post(reverse("admin:syncs_meeting_change", args=[meeting.pk]),
                                  _admin_meeting_form(meeting, "Hiring: 3 offers.", notes_version=1))
 
     assert response.status_code == 200
@@ -294,22 +287,22 @@ def test_an_admin_notes_edit_opened_before_a_page_save_is_refused(world, admin_c
     assert (meeting.notes, meeting.version) == ("Hiring: 2 offers, 1 signed.", 2)
 
 
-def test_an_admin_edit_of_other_fields_keeps_the_notes_version(world, admin_client):
+def test_an_admin_edit_of_other_fields_keeps_the_notes_version(world, superuser_client):
     meeting = build(world).em_meeting
     services.meeting_notes_save(actor=actor(world, "em"), meeting=meeting, body="Hiring", version=0)
-    response = admin_client.post(reverse("admin:syncs_meeting_change", args=[meeting.pk]),
+    response = superuser_client.post(reverse("admin:syncs_meeting_change", args=[meeting.pk]),
                                  _admin_meeting_form(meeting, "Hiring", title="Budget special", notes_version=1))
     assert response.status_code == 302
     meeting.refresh_from_db()
     assert (meeting.title, meeting.version) == ("Budget special", 1)
 
 
-def test_a_series_cannot_be_deleted_with_its_history(world, admin_client):
+def test_a_series_cannot_be_deleted_with_its_history(world, superuser_client):
     data = build(world)
     decision = services.decision_record(actor=actor(world, "em"), series=data.em_sync, meeting=data.em_meeting,
                                         text="Freeze hiring until Q3")
 
-    assert admin_client.get(reverse("admin:syncs_syncseries_delete", args=[data.em_sync.pk])).status_code == 403
+    assert superuser_client.get(reverse("admin:syncs_syncseries_delete", args=[data.em_sync.pk])).status_code == 403
     with pytest.raises(ProtectedError):
         SyncSeries.objects.filter(pk=data.em_sync.pk).delete()
     assert Decision.objects.filter(pk=decision.pk).exists() and Meeting.objects.filter(pk=data.em_meeting.pk).exists()
